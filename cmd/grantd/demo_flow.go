@@ -1,0 +1,359 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// demoReport is what the headless demo did, printed as text or JSON.
+type demoReport struct {
+	GrantdURL  string     `json:"grantd_url"`
+	SandboxURL string     `json:"sandbox_url"`
+	TenantID   string     `json:"tenant_id"`
+	Steps      []demoStep `json:"steps"`
+	Connection *demoConn  `json:"connection,omitempty"`
+	Partner    *demoUser  `json:"partner,omitempty"`
+	// Companies are the partner's Pax8 companies, listed through grantd.
+	Companies []demoCompany `json:"companies,omitempty"`
+	OK        bool          `json:"ok"`
+	Error     string        `json:"error,omitempty"`
+}
+
+// demoStep is one step of the flow and its outcome.
+type demoStep struct {
+	Name   string `json:"name"`
+	Detail string `json:"detail"`
+}
+
+// demoConn is the connection the flow created, as grantd's API reports it.
+type demoConn struct {
+	ID        string    `json:"id"`
+	Status    string    `json:"status"`
+	Provider  string    `json:"provider"`
+	Scopes    []string  `json:"scopes"`
+	ExpiresAt time.Time `json:"access_expires_at"`
+	ExpiresIn int64     `json:"expires_in"`
+	TokenType string    `json:"token_type"`
+}
+
+// demoUser is the partner identity the provider's userinfo endpoint
+// returned for the access token.
+type demoUser struct {
+	Subject string `json:"sub"`
+	Name    string `json:"name"`
+	Email   string `json:"email"`
+}
+
+// demoCompany is one Pax8 company of the partner.
+type demoCompany struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func (r *demoReport) step(name, format string, args ...any) {
+	r.Steps = append(r.Steps, demoStep{Name: name, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (r *demoReport) print(w io.Writer) {
+	fmt.Fprintf(w, "grantd demo (headless): the Pax8 delegated flow against the sandbox\n\n")
+	fmt.Fprintf(w, "  grantd   %s\n  sandbox  %s\n  tenant   %s\n\n", r.GrantdURL, r.SandboxURL, r.TenantID)
+	for i, s := range r.Steps {
+		fmt.Fprintf(w, "%2d. %-18s %s\n", i+1, s.Name, s.Detail)
+	}
+	if len(r.Companies) > 0 {
+		fmt.Fprintf(w, "\nThe partner's Pax8 companies (%d), listed through grantd:\n", len(r.Companies))
+		for _, c := range r.Companies {
+			fmt.Fprintf(w, "    %s  %s\n", c.ID, c.Name)
+		}
+	}
+	fmt.Fprintln(w)
+	if r.OK {
+		fmt.Fprintln(w, "OK: the partner connected, grantd serves a working access token, and the partner's companies are listed through the proxy and the list_companies action.")
+	} else {
+		fmt.Fprintf(w, "FAILED: %s\n", r.Error)
+	}
+}
+
+// runHeadless plays the partner over plain HTTP, then uses the connection
+// through grantd's API. The report is filled even when a step fails.
+func (d *demo) runHeadless(ctx context.Context) (*demoReport, error) {
+	r := &demoReport{GrantdURL: d.publicURL, SandboxURL: d.sandboxURL, TenantID: d.tenantID}
+	err := d.flow(ctx, r)
+	d.errMu.Lock()
+	err = errors.Join(append([]error{err}, d.errs...)...)
+	d.errMu.Unlock()
+	r.OK = err == nil
+	if err != nil {
+		r.Error = err.Error()
+	}
+	return r, err
+}
+
+func (d *demo) flow(ctx context.Context, r *demoReport) error {
+	r.step("connect link", "POST /v1/connect-sessions as tenant %q: %s", d.tenantName, redactPath(d.link.URL))
+	if err := connectAsPartner(ctx, d.link.URL, d.publicURL, d.partner, r.step); err != nil {
+		return err
+	}
+
+	// The application's view: the connection and a token, through the API.
+	api, err := newAPIClient(d.publicURL, d.apiKey)
+	if err != nil {
+		return err
+	}
+	conns, err := api.connections(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(conns, func(c connectionJSON) bool { return c.IntegrationID == d.link.IntegrationID })
+	if i < 0 {
+		return errors.New("no connection appeared after the callback")
+	}
+	c := conns[i]
+	r.step("connection", "%s: status %s, scopes %s", c.ID, c.Status, strings.Join(c.Scopes, " "))
+	tok, err := api.token(ctx, c.ID)
+	if err != nil {
+		return fmt.Errorf("token: %w", err)
+	}
+	r.Connection = &demoConn{ID: c.ID, Status: c.Status, Provider: c.Provider, Scopes: tok.Scopes,
+		ExpiresAt: tok.ExpiresAt, ExpiresIn: tok.ExpiresIn, TokenType: tok.TokenType}
+	r.step("token", "GET /v1/connections/%s/token: %s token, expires %s (%s)",
+		c.ID, tok.TokenType, formatTime(tok.ExpiresAt), formatUntil(tok.ExpiresAt, time.Now()))
+
+	// The token works at the provider: who is the partner?
+	p, _ := d.app.Providers().Get("pax8")
+	u, err := userinfo(ctx, p.UserinfoURL, tok.AccessToken)
+	if err != nil {
+		return fmt.Errorf("userinfo: %w", err)
+	}
+	r.Partner = u
+	r.step("partner identity", "GET %s: sub %s, name %q, email %s", p.UserinfoURL, u.Subject, u.Name, u.Email)
+	if u.Email != d.partner.Username {
+		return fmt.Errorf("userinfo email is %q, want %q", u.Email, d.partner.Username)
+	}
+
+	// The partner's companies through grantd, both ways: the proxy passes
+	// Pax8's own pages through; the action walks every page.
+	viaProxy, err := companiesViaProxy(ctx, api, c.ID)
+	if err != nil {
+		return fmt.Errorf("companies through the proxy: %w", err)
+	}
+	r.step("companies (proxy)", "GET /v1/proxy/%s/companies?size=200: %d companies", c.ID, len(viaProxy))
+	var res struct {
+		Result struct {
+			Content []demoCompany `json:"content"`
+		} `json:"result"`
+	}
+	if err := api.do(ctx, http.MethodPost, "/v1/connections/"+url.PathEscape(c.ID)+"/actions/pax8.list_companies",
+		map[string]any{"all": true}, &res); err != nil {
+		return fmt.Errorf("pax8.list_companies: %w", err)
+	}
+	viaAction := res.Result.Content
+	r.step("companies (action)", "POST /v1/connections/%s/actions/pax8.list_companies {\"all\":true}: %d companies", c.ID, len(viaAction))
+	if len(viaProxy) == 0 {
+		return errors.New("the partner has no companies")
+	}
+	if !slices.Equal(viaProxy, viaAction) {
+		return fmt.Errorf("the proxy listed %d companies and the action %d, or in another order", len(viaProxy), len(viaAction))
+	}
+	r.Companies = viaProxy
+	return nil
+}
+
+// companiesViaProxy lists every company through grantd's proxy, page by
+// page as Pax8 serves them.
+func companiesViaProxy(ctx context.Context, api *apiClient, connID string) ([]demoCompany, error) {
+	var out []demoCompany
+	for page := 0; ; page++ {
+		var p struct {
+			Content []demoCompany `json:"content"`
+			Page    struct {
+				TotalPages int `json:"totalPages"`
+			} `json:"page"`
+		}
+		path := fmt.Sprintf("/v1/proxy/%s/companies?page=%d&size=200", url.PathEscape(connID), page)
+		if err := api.do(ctx, http.MethodGet, path, nil, &p); err != nil {
+			return nil, err
+		}
+		out = append(out, p.Content...)
+		if page+1 >= p.Page.TotalPages || len(p.Content) == 0 {
+			return out, nil
+		}
+	}
+}
+
+// get fetches a page and returns its body; any status but 200 is an error.
+func get(ctx context.Context, c *http.Client, target string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s", redactPath(target), resp.Status)
+	}
+	return string(b), nil
+}
+
+var (
+	formRE   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
+	inputRE  = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
+	buttonRE = regexp.MustCompile(`(?is)<button\b[^>]*>(.*?)</button>`)
+	attrRE   = regexp.MustCompile(`(?is)([a-z-]+)\s*=\s*("([^"]*)"|'([^']*)')`)
+	tagRE    = regexp.MustCompile(`(?s)<[^>]*>`)
+)
+
+func attributes(tag string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRE.FindAllStringSubmatch(tag, -1) {
+		m[strings.ToLower(a[1])] = html.UnescapeString(a[3] + a[4])
+	}
+	return m
+}
+
+// postForm finds the page's first POST form and returns its absolute
+// action, its fields and its button's text.
+func postForm(page, base string) (string, url.Values, string, error) {
+	for _, f := range formRE.FindAllStringSubmatch(page, -1) {
+		attrs := attributes(f[1])
+		if !strings.EqualFold(attrs["method"], "post") {
+			continue
+		}
+		fields := url.Values{}
+		for _, in := range inputRE.FindAllStringSubmatch(f[2], -1) {
+			a := attributes(in[1])
+			if a["name"] != "" {
+				fields.Add(a["name"], a["value"])
+			}
+		}
+		button := ""
+		if m := buttonRE.FindStringSubmatch(f[2]); m != nil {
+			button = strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(m[1], ""))), " ")
+		}
+		b, err := url.Parse(base)
+		if err != nil {
+			return "", nil, "", err
+		}
+		action, err := b.Parse(attrs["action"])
+		if err != nil {
+			return "", nil, "", fmt.Errorf("form action: %w", err)
+		}
+		return action.String(), fields, button, nil
+	}
+	return "", nil, "", errors.New("no form with method post on the page")
+}
+
+// submit posts a form as a same-origin browser would and returns the
+// redirect it answers with.
+func submit(ctx context.Context, c *http.Client, action string, fields url.Values, origin string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, action, strings.NewReader(fields.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode/100 != 3 || loc == "" {
+		return "", fmt.Errorf("POST %s: %s, want a redirect", redactPath(action), resp.Status)
+	}
+	return loc, nil
+}
+
+// follow GETs the callback and reports where it ends: grantd answers with
+// its success page or a redirect to the application.
+func follow(ctx context.Context, c *http.Client, target string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		title := ""
+		if m := regexp.MustCompile(`(?is)<h1[^>]*>(.*?)</h1>`).FindStringSubmatch(string(b)); m != nil {
+			title = strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(m[1], ""))), " ")
+		}
+		return fmt.Sprintf("200, %q", title), nil
+	case resp.StatusCode/100 == 3:
+		return fmt.Sprintf("%d to %s", resp.StatusCode, resp.Header.Get("Location")), nil
+	}
+	msg := strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(string(b), " "))), " ")
+	if len(msg) > 300 {
+		msg = msg[:300]
+	}
+	return "", fmt.Errorf("%s: %s", resp.Status, msg)
+}
+
+// userinfo calls the provider's OIDC userinfo endpoint with the access
+// token (OIDC Core §5.3).
+func userinfo(ctx context.Context, endpoint, accessToken string) (*demoUser, error) {
+	if endpoint == "" {
+		return nil, errors.New("the provider has no userinfo endpoint")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s", resp.Status)
+	}
+	var u demoUser
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&u); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	return &u, nil
+}
+
+// redactPath hides the secret last segment of a connect link.
+func redactPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	if rest, ok := strings.CutPrefix(u.Path, "/connect/"); ok && rest != "" {
+		tok, tail, _ := strings.Cut(rest, "/")
+		if len(tok) > 6 {
+			tok = tok[:6] + "…"
+		}
+		u.Path = "/connect/" + tok
+		if tail != "" {
+			u.Path += "/" + tail
+		}
+	}
+	return u.Scheme + "://" + u.Host + u.Path
+}

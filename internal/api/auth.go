@@ -1,0 +1,187 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grantd/grantd/internal/store"
+	"github.com/grantd/grantd/internal/tenant"
+)
+
+// TenantHeader lets the admin key act as one tenant.
+const TenantHeader = "X-Grantd-Tenant"
+
+// reqInfo is what the middleware learns about a request. One value per
+// request, stored once in its context.
+type reqInfo struct {
+	requestID string
+	log       *slog.Logger
+	tenantID  string // set once authenticated as (or on behalf of) a tenant
+	admin     bool   // authenticated with the admin key
+}
+
+type infoKey struct{}
+
+func infoFrom(ctx context.Context) *reqInfo {
+	i, _ := ctx.Value(infoKey{}).(*reqInfo)
+	return i
+}
+
+// TenantFrom returns the tenant the request acts as, set by the
+// authentication middleware of [Server.Handle] and [Server.RequireTenant].
+func TenantFrom(ctx context.Context) (tenantID string, ok bool) {
+	if i := infoFrom(ctx); i != nil && i.tenantID != "" {
+		return i.tenantID, true
+	}
+	return "", false
+}
+
+// caller is who a request authenticated as.
+type caller struct {
+	tenantID string
+	admin    bool
+}
+
+var (
+	errNoKey      = &Error{Status: http.StatusUnauthorized, Code: codeUnauthorized, Msg: "an API key is required: send Authorization: Bearer <key>"}
+	errBadKey     = &Error{Status: http.StatusUnauthorized, Code: codeUnauthorized, Msg: "the API key is not valid"}
+	errAdminOnly  = &Error{Status: http.StatusForbidden, Code: codeForbidden, Msg: "this route needs the admin key"}
+	errNeedTenant = &Error{Status: http.StatusBadRequest, Code: codeInvalidRequest, Msg: "the admin key must name a tenant in the " + TenantHeader + " header to call this route"}
+)
+
+// authenticate identifies the caller from the Authorization header.
+func (s *Server) authenticate(r *http.Request) (caller, error) {
+	key, ok := bearer(r.Header["Authorization"])
+	if !ok {
+		return caller{}, errNoKey
+	}
+	if s.adminHash != nil {
+		sum := sha256.Sum256([]byte(key))
+		if subtle.ConstantTimeCompare(sum[:], s.adminHash) == 1 {
+			return caller{admin: true}, nil
+		}
+	}
+	if !tenant.LooksLikeKey(key) {
+		return caller{}, errBadKey
+	}
+	id, err := s.keys.lookup(r.Context(), s.store, key, s.now())
+	if err != nil {
+		return caller{}, err
+	}
+	return caller{tenantID: id}, nil
+}
+
+// tenantOf resolves the tenant a tenant route acts for.
+func (s *Server) tenantOf(r *http.Request, c caller) (string, error) {
+	if !c.admin {
+		return c.tenantID, nil
+	}
+	id := r.Header.Get(TenantHeader)
+	if id == "" {
+		return "", errNeedTenant
+	}
+	if _, err := s.store.GetTenant(r.Context(), id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return "", &Error{Status: http.StatusNotFound, Code: codeNotFound, Msg: "tenant " + id + " not found", Err: err}
+		}
+		return "", err
+	}
+	return id, nil
+}
+
+// bearer extracts the credential of "Authorization: Bearer <key>"; the
+// scheme is case-insensitive (RFC 6750 §2.1, RFC 9110 §11.1).
+func bearer(h []string) (string, bool) {
+	if len(h) != 1 {
+		return "", false
+	}
+	v := h[0]
+	const scheme = "bearer "
+	if len(v) <= len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
+		return "", false
+	}
+	key := strings.TrimSpace(v[len(scheme):])
+	return key, key != ""
+}
+
+// keyCache remembers which tenant a key hash belongs to for a few seconds,
+// so the hot path does not read the database. A miss (unknown key) is
+// remembered for a shorter time, so a just-created key works within
+// negTTL and a flood of bad keys does not reach the store. At most max
+// entries are kept; when full, expired entries go first, then arbitrary
+// ones. It is safe for concurrent use.
+type keyCache struct {
+	ttl, negTTL time.Duration
+	max         int
+
+	mu      sync.RWMutex
+	entries map[[sha256.Size]byte]keyEntry
+}
+
+type keyEntry struct {
+	tenantID string // "" for a remembered miss
+	until    time.Time
+}
+
+func newKeyCache(ttl, negTTL time.Duration, max int) *keyCache {
+	return &keyCache{ttl: ttl, negTTL: negTTL, max: max, entries: make(map[[sha256.Size]byte]keyEntry)}
+}
+
+func (c *keyCache) lookup(ctx context.Context, st store.Store, key string, now time.Time) (string, error) {
+	h := sha256.Sum256([]byte(key))
+	c.mu.RLock()
+	e, ok := c.entries[h]
+	c.mu.RUnlock()
+	if ok && now.Before(e.until) {
+		if e.tenantID == "" {
+			return "", errBadKey
+		}
+		return e.tenantID, nil
+	}
+	k, err := st.GetAPIKeyByHash(ctx, h[:])
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		c.put(h, keyEntry{until: now.Add(c.negTTL)}, now)
+		return "", errBadKey
+	case err != nil:
+		return "", err
+	}
+	c.put(h, keyEntry{tenantID: k.TenantID, until: now.Add(c.ttl)}, now)
+	return k.TenantID, nil
+}
+
+func (c *keyCache) put(h [sha256.Size]byte, e keyEntry, now time.Time) {
+	if c.ttl <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[h]; !ok && len(c.entries) >= c.max {
+		for k, v := range c.entries {
+			if !now.Before(v.until) {
+				delete(c.entries, k)
+			}
+		}
+		// Still full: drop arbitrary entries (map order is random).
+		for k := range c.entries {
+			if len(c.entries) < c.max {
+				break
+			}
+			delete(c.entries, k)
+		}
+	}
+	c.entries[h] = e
+}
+
+func (c *keyCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}

@@ -1,0 +1,19 @@
+// Package api serves grantd's JSON HTTP API under /v1.
+//
+// Callers authenticate with "Authorization: Bearer <key>". A tenant API key
+// (see package tenant) acts as its tenant; the operator's admin key may call
+// the admin routes and, with the X-Grantd-Tenant header, act as any tenant.
+// Tenant keys are looked up by SHA-256 hash and the result is kept in memory
+// for a few seconds, so the token endpoint's hot path reads no database.
+//
+// Handlers return errors (type [HandlerFunc]); one adapter, [WriteError],
+// turns them into the single error shape
+//
+//	{"error":{"code":"<stable code>","message":"<safe message>"}}
+//
+// and logs the internal cause once. A tenant that asks for another tenant's
+// connection gets the same 404 as for an id that does not exist (SEC-43).
+//
+// The routes are described by the OpenAPI 3.1 document served at
+// GET /v1/openapi.json, written by hand in openapi.yaml.
+package api

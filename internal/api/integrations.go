@@ -1,0 +1,247 @@
+package api
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/grantd/grantd/internal/provider"
+	"github.com/grantd/grantd/internal/store"
+	"github.com/grantd/grantd/internal/vault"
+)
+
+// integrationJSON is an integration as the API shows it: never the client
+// secret, only whether there is one.
+type integrationJSON struct {
+	ID              string    `json:"id"`
+	Owner           string    `json:"owner"` // "tenant" or "operator"
+	TenantID        string    `json:"tenant_id,omitempty"`
+	Provider        string    `json:"provider"`
+	Name            string    `json:"name"`
+	ClientID        string    `json:"client_id"`
+	HasClientSecret bool      `json:"has_client_secret"`
+	RedirectURI     string    `json:"redirect_uri"`
+	Scopes          []string  `json:"scopes"`
+	Audience        string    `json:"audience,omitempty"`
+	IsDefault       bool      `json:"is_default"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at,omitzero"`
+}
+
+func toIntegrationJSON(in store.Integration) integrationJSON {
+	owner := "operator"
+	if in.TenantID != "" {
+		owner = "tenant"
+	}
+	scopes := in.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
+	return integrationJSON{
+		ID:              in.ID,
+		Owner:           owner,
+		TenantID:        in.TenantID,
+		Provider:        in.Provider,
+		Name:            in.Name,
+		ClientID:        in.ClientID,
+		HasClientSecret: len(in.ClientSecret) > 0,
+		RedirectURI:     in.RedirectURI,
+		Scopes:          scopes,
+		Audience:        in.Audience,
+		IsDefault:       in.IsDefault,
+		CreatedAt:       in.CreatedAt,
+		UpdatedAt:       in.UpdatedAt,
+	}
+}
+
+type listIntegrationsJSON struct {
+	Integrations []integrationJSON `json:"integrations"`
+}
+
+// listIntegrations is GET /v1/integrations: the tenant's own integrations
+// and the operator's shared ones.
+func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error {
+	ins, err := s.store.ListIntegrations(r.Context(), callerTenant(r))
+	if err != nil {
+		return fmt.Errorf("list integrations: %w", err)
+	}
+	out := listIntegrationsJSON{Integrations: make([]integrationJSON, 0, len(ins))}
+	for _, in := range ins {
+		out.Integrations = append(out.Integrations, toIntegrationJSON(in))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+type createIntegrationRequest struct {
+	Provider     string   `json:"provider"`
+	Name         string   `json:"name"`
+	ClientID     string   `json:"client_id"`
+	ClientSecret string   `json:"client_secret"`
+	RedirectURI  string   `json:"redirect_uri"`
+	Scopes       []string `json:"scopes"`
+	Audience     *string  `json:"audience"`
+	IsDefault    bool     `json:"is_default"`
+}
+
+// createIntegration is POST /v1/integrations: the tenant registers its own
+// OAuth client (seeds/002). The secret is sealed with AAD
+// "integration:<id>:client_secret" before it is stored.
+func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error {
+	if s.vault == nil {
+		return &Error{Status: http.StatusNotImplemented, Code: "not_implemented", Msg: "this server cannot store client secrets", Err: errNoVault}
+	}
+	var req createIntegrationRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	tenantID := callerTenant(r)
+	p, ok := s.broker.Providers().Get(req.Provider)
+	if req.Provider == "" {
+		return errorf(http.StatusBadRequest, codeInvalidRequest, "provider is required")
+	}
+	if !ok {
+		return errorf(http.StatusBadRequest, codeInvalidRequest, fmt.Sprintf("provider %q is not configured; see GET /v1/providers", req.Provider))
+	}
+	if err := checkIntegrationRequest(&req); err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	in := store.Integration{
+		ID:        "int_" + strings.ToLower(rand.Text()[:20]),
+		TenantID:  tenantID,
+		Provider:  p.Name,
+		Name:      req.Name,
+		ClientID:  req.ClientID,
+		Scopes:    req.Scopes,
+		IsDefault: req.IsDefault,
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	if in.Name == "" {
+		in.Name = p.DisplayName
+	}
+	if in.Scopes == nil {
+		in.Scopes = p.Scopes
+	}
+	in.Audience = p.Audience
+	if req.Audience != nil {
+		in.Audience = *req.Audience
+	}
+	in.RedirectURI = req.RedirectURI
+	if in.RedirectURI == "" {
+		in.RedirectURI = s.broker.PublicURL() + "/oauth/callback/" + in.ID
+	} else if err := provider.CheckURL(in.RedirectURI, strings.HasPrefix(s.broker.PublicURL(), "http://")); err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: codeInvalidRequest, Msg: "redirect_uri: " + err.Error()}
+	}
+	sealed, err := s.vault.Seal([]byte(req.ClientSecret), vault.AAD("integration", in.ID, "client_secret"))
+	if err != nil {
+		return fmt.Errorf("seal client secret: %w", err)
+	}
+	in.ClientSecret = sealed
+	if err := s.store.CreateIntegration(r.Context(), in); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return &Error{Status: http.StatusConflict, Code: "already_exists", Msg: "the integration already exists", Err: err}
+		}
+		return fmt.Errorf("create integration: %w", err)
+	}
+	if in.IsDefault {
+		if err := s.clearOtherDefaults(r, in); err != nil {
+			return err
+		}
+	}
+	return writeJSON(w, http.StatusCreated, toIntegrationJSON(in))
+}
+
+// clearOtherDefaults leaves in as the tenant's only default for its
+// provider.
+func (s *Server) clearOtherDefaults(r *http.Request, in store.Integration) error {
+	all, err := s.store.ListIntegrations(r.Context(), in.TenantID)
+	if err != nil {
+		return fmt.Errorf("list integrations: %w", err)
+	}
+	for _, o := range all {
+		if o.ID == in.ID || o.TenantID != in.TenantID || o.Provider != in.Provider || !o.IsDefault {
+			continue
+		}
+		err := s.store.UpdateIntegration(r.Context(), o.ID, func(cur store.Integration) (store.Integration, error) {
+			cur.IsDefault = false
+			cur.UpdatedAt = s.now().UTC()
+			return cur, nil
+		})
+		if err != nil {
+			return fmt.Errorf("clear default of integration %s: %w", o.ID, err)
+		}
+	}
+	return nil
+}
+
+const (
+	maxFieldLen = 512
+	maxScopes   = 50
+)
+
+func checkIntegrationRequest(req *createIntegrationRequest) error {
+	bad := func(msg string) error { return errorf(http.StatusBadRequest, codeInvalidRequest, msg) }
+	req.ClientID = strings.TrimSpace(req.ClientID)
+	req.Name = strings.TrimSpace(req.Name)
+	switch {
+	case req.ClientID == "":
+		return bad("client_id is required")
+	case req.ClientSecret == "":
+		return bad("client_secret is required")
+	case len(req.ClientID) > maxFieldLen, len(req.ClientSecret) > maxFieldLen*8, len(req.Name) > 200:
+		return bad("a field is too long")
+	case strings.ContainsAny(req.ClientID, "\r\n\t "):
+		return bad("client_id must not contain whitespace")
+	case len(req.Scopes) > maxScopes:
+		return bad(fmt.Sprintf("at most %d scopes", maxScopes))
+	}
+	for _, sc := range req.Scopes {
+		if sc == "" || strings.ContainsAny(sc, " \t\r\n\"\\") {
+			return bad(fmt.Sprintf("scope %q is not a valid scope token (RFC 6749 §3.3)", sc))
+		}
+	}
+	return nil
+}
+
+type providerJSON struct {
+	Name        string   `json:"name"`
+	DisplayName string   `json:"display_name"`
+	Description string   `json:"description,omitempty"`
+	Grant       string   `json:"grant"`
+	Issuer      string   `json:"issuer,omitempty"`
+	Scopes      []string `json:"scopes"`
+	Audience    string   `json:"audience,omitempty"`
+	APIBaseURL  string   `json:"api_base_url,omitempty"`
+}
+
+type listProvidersJSON struct {
+	Providers []providerJSON `json:"providers"`
+}
+
+// listProviders is GET /v1/providers: what integrations can be made with.
+// It is public: provider metadata holds no secret.
+func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) error {
+	ps := s.broker.Providers().All()
+	out := listProvidersJSON{Providers: make([]providerJSON, 0, len(ps))}
+	for _, p := range ps {
+		scopes := p.Scopes
+		if scopes == nil {
+			scopes = []string{}
+		}
+		out.Providers = append(out.Providers, providerJSON{
+			Name:        p.Name,
+			DisplayName: p.DisplayName,
+			Description: p.Description,
+			Grant:       string(p.Grant),
+			Issuer:      p.Issuer,
+			Scopes:      scopes,
+			Audience:    p.Audience,
+			APIBaseURL:  p.API.BaseURL,
+		})
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,298 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/grantd/grantd/internal/broker"
+	"github.com/grantd/grantd/internal/store"
+	"github.com/grantd/grantd/internal/vault"
+)
+
+// Options configures a [Server]. Broker and Store are required.
+type Options struct {
+	Broker *broker.Broker
+	Store  store.Store
+	// Vault seals the client secrets tenants register with
+	// POST /v1/integrations; without it that route answers 501.
+	Vault *vault.Keyring
+	// AdminKey is the operator's key, compared in constant time. Empty
+	// disables the admin routes and acting on behalf of tenants.
+	AdminKey string
+	// Logger receives one line per failed request; nil discards.
+	Logger *slog.Logger
+	// Registry receives the HTTP metrics; nil keeps them private.
+	Registry *prometheus.Registry
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// KeyCacheTTL is how long a tenant key lookup is remembered (default
+	// 5 s; negative disables the cache).
+	KeyCacheTTL time.Duration
+}
+
+// HandlerFunc is an API handler. It writes a response and returns nil, or
+// writes nothing and returns an error, which [WriteError] turns into the
+// error response.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Server is the /v1 API. It implements [http.Handler] and is safe for
+// concurrent use. Routes are added at construction and with
+// [Server.Handle], before the server is used.
+type Server struct {
+	broker    *broker.Broker
+	store     store.Store
+	vault     *vault.Keyring
+	log       *slog.Logger
+	now       func() time.Time
+	adminHash []byte
+	keys      *keyCache
+	metrics   *metrics
+	mux       *http.ServeMux
+	routes    []string
+
+	idPrefix string
+	idSeq    atomic.Uint64
+}
+
+type authKind int
+
+const (
+	authNone authKind = iota
+	authAny           // any valid key, tenant or admin
+	authTenant
+	authAdmin
+)
+
+// New returns the API server with every /v1 route registered. It panics
+// when Broker or Store is nil, a wiring mistake.
+func New(opts Options) *Server {
+	if opts.Broker == nil || opts.Store == nil {
+		panic("api: Options.Broker and Options.Store are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.KeyCacheTTL == 0 {
+		opts.KeyCacheTTL = 5 * time.Second
+	}
+	negTTL := min(opts.KeyCacheTTL, time.Second)
+	s := &Server{
+		broker:   opts.Broker,
+		store:    opts.Store,
+		vault:    opts.Vault,
+		log:      opts.Logger,
+		now:      opts.Now,
+		keys:     newKeyCache(opts.KeyCacheTTL, negTTL, 10000),
+		metrics:  newMetrics(opts.Registry),
+		mux:      http.NewServeMux(),
+		idPrefix: rand.Text()[:8] + "-",
+	}
+	if opts.AdminKey != "" {
+		h := sha256.Sum256([]byte(opts.AdminKey))
+		s.adminHash = h[:]
+	}
+	s.mux.Handle("/", s.wrap("", authNone, s.fallback))
+
+	s.handle("GET /v1/openapi.json", authNone, serveOpenAPI)
+	s.handle("GET /v1/providers", authAny, s.listProviders)
+
+	s.handle("POST /v1/connect-sessions", authTenant, s.createConnectSession)
+	s.handle("GET /v1/connections", authTenant, s.listConnections)
+	s.handle("POST /v1/connections", authTenant, s.createConnection)
+	s.handle("GET /v1/connections/{id}", authTenant, s.getConnection)
+	s.handle("DELETE /v1/connections/{id}", authTenant, s.deleteConnection)
+	s.handle("POST /v1/connections/{id}/refresh", authTenant, s.refreshConnection)
+	s.handle("GET /v1/connections/{id}/token", authTenant, s.token)
+	s.handle("GET /v1/connections/{id}/events", authTenant, s.listEvents)
+	s.handle("GET /v1/integrations", authTenant, s.listIntegrations)
+	s.handle("POST /v1/integrations", authTenant, s.createIntegration)
+
+	s.handle("POST /v1/tenants", authAdmin, s.createTenant)
+	s.handle("GET /v1/tenants", authAdmin, s.listTenants)
+	return s
+}
+
+// ServeHTTP implements [http.Handler].
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Handle adds a route whose callers must authenticate as a tenant (or as
+// the admin on behalf of one); h finds the tenant with [TenantFrom] and
+// its errors go through [WriteError]. The pattern follows
+// [http.ServeMux]; conflicting patterns panic.
+func (s *Server) Handle(pattern string, h HandlerFunc) { s.handle(pattern, authTenant, h) }
+
+// RequireTenant wraps h with tenant authentication, metrics and the error
+// adapter, for handlers mounted on another mux (the proxy).
+func (s *Server) RequireTenant(h HandlerFunc) http.Handler { return s.wrap("", authTenant, h) }
+
+// Routes returns the patterns registered so far, in order.
+func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
+
+func (s *Server) handle(pattern string, auth authKind, h HandlerFunc) {
+	s.mux.Handle(pattern, s.wrap(pattern, auth, h))
+	s.routes = append(s.routes, pattern)
+}
+
+// reqState is allocated once per request: the context value and the
+// status-recording writer.
+type reqState struct {
+	info reqInfo
+	sw   statusWriter
+}
+
+// wrap is the middleware every route goes through: request id, auth,
+// handler, error adapter, metrics. pattern labels the metrics; "" takes
+// the pattern the mux matched.
+func (s *Server) wrap(pattern string, auth authKind, h HandlerFunc) http.Handler {
+	var m *routeMetrics
+	if pattern != "" {
+		m = s.metrics.route(pattern)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		st := &reqState{info: reqInfo{requestID: s.nextID(), log: s.log}}
+		st.sw.ResponseWriter = w
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, &st.info))
+		w = &st.sw
+		w.Header()["X-Request-Id"] = []string{st.info.requestID}
+		w.Header()["X-Content-Type-Options"] = nosniff
+
+		err := s.authorize(r, auth, &st.info)
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
+			if st.sw.status == 0 {
+				WriteError(w, r, err)
+			} else {
+				st.info.log.LogAttrs(r.Context(), slog.LevelError, "api error after response started",
+					slog.String("request_id", st.info.requestID), slog.String("route", r.Pattern), slog.Any("err", err))
+			}
+		}
+		status := st.sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		rm := m
+		if rm == nil {
+			rm = s.metrics.route(routeLabel(r.Pattern))
+		}
+		rm.observe(status, time.Since(start))
+	})
+}
+
+func routeLabel(p string) string {
+	if p == "" || p == "/" {
+		return "unmatched"
+	}
+	return p
+}
+
+func (s *Server) authorize(r *http.Request, auth authKind, info *reqInfo) error {
+	if auth == authNone {
+		return nil
+	}
+	c, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	info.admin = c.admin
+	switch auth {
+	case authAdmin:
+		if !c.admin {
+			return errAdminOnly
+		}
+	case authTenant:
+		id, err := s.tenantOf(r, c)
+		if err != nil {
+			return err
+		}
+		info.tenantID = id
+	}
+	return nil
+}
+
+// callerTenant is TenantFrom for this package's handlers, which are only
+// registered behind tenant auth.
+func callerTenant(r *http.Request) string {
+	id, _ := TenantFrom(r.Context())
+	return id
+}
+
+func (s *Server) nextID() string {
+	return s.idPrefix + strconv.FormatUint(s.idSeq.Add(1), 36)
+}
+
+// probeMethods are tried to tell 405 from 404.
+var probeMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// fallback answers requests no route matches, in the API's error shape:
+// 405 with Allow when another method would match, else 404.
+func (s *Server) fallback(w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range probeMethods {
+		if m == r.Method {
+			continue
+		}
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if _, p := s.mux.Handler(r2); p != "" && p != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		w.Header()["Allow"] = []string{strings.Join(allow, ", ")}
+		return errorf(http.StatusMethodNotAllowed, codeMethodNotAllowed, "method "+r.Method+" is not allowed here")
+	}
+	return errorf(http.StatusNotFound, codeNotFound, "no such route")
+}
+
+// statusWriter records the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets [http.ResponseController] reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush implements [http.Flusher] for streaming handlers (the proxy).
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+var errNoVault = errors.New("api: no vault configured")

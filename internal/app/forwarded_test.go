@@ -1,0 +1,87 @@
+package app
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestForwardedHeadersIgnoredSEC53 sends grantd, over loopback (an
+// untrusted peer: grantd trusts no proxy), requests that claim through
+// X-Forwarded-For/-Proto/-Host, Forwarded, X-Real-IP and the Host header
+// itself to come from elsewhere. The connect link grantd returns must still
+// be built from public_url, the connect page's form must post back to
+// grantd, and the authorize redirect must carry the configured redirect_uri
+// and go to the provider's configured authorize endpoint (SEC-53).
+func TestForwardedHeadersIgnoredSEC53(t *testing.T) {
+	s := startStack(t, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+	redirectURI := s.publicURL + "/oauth/callback/" + stackIntegration
+	if in := s.app.Config().Integrations[0]; in.RedirectURI != redirectURI {
+		t.Fatalf("configured redirect URI = %q, want %q", in.RedirectURI, redirectURI)
+	}
+	authorize, err := url.Parse(s.endpoints.AuthorizeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	spoofs := map[string]http.Header{
+		"none": nil,
+		"x-forwarded": {
+			"X-Forwarded-For":   {"203.0.113.7"},
+			"X-Forwarded-Proto": {"https"},
+			"X-Forwarded-Host":  {"evil.example"},
+			"X-Forwarded-Port":  {"8443"},
+			"X-Forwarded-Ssl":   {"on"},
+			"X-Real-Ip":         {"203.0.113.7"},
+		},
+		"forwarded": {
+			"Forwarded": {`for=203.0.113.7;proto=https;host="evil.example:8443"`},
+		},
+		"host and x-forwarded": {
+			"Host":              {"evil.example"},
+			"X-Forwarded-Proto": {"https"},
+			"X-Forwarded-Host":  {"evil.example"},
+		},
+	}
+	for name, h := range spoofs {
+		t.Run(name, func(t *testing.T) {
+			link := s.connectSession(t, h)
+			if !strings.HasPrefix(link, s.publicURL+"/connect/") {
+				t.Errorf("connect link = %q, want it under public_url %s/connect/", link, s.publicURL)
+			}
+
+			// The page, its form and the redirect it leads to, asked with the
+			// same spoofed headers.
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, link, nil)
+			for k, v := range h {
+				req.Header[k] = v
+			}
+			if host := h.Get("Host"); host != "" {
+				req.Host = host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if m := startFormRE.FindSubmatch(page); m == nil || !strings.HasPrefix(string(m[1]), "/connect/") {
+				t.Errorf("connect page form action = %q, want a path on grantd", m)
+			}
+			if strings.Contains(string(page), "evil.example") {
+				t.Error("the connect page shows the spoofed host")
+			}
+
+			_, loc := s.startConnect(t, link, h)
+			if got, want := loc.Scheme+"://"+loc.Host+loc.Path, authorize.String(); got != want {
+				t.Errorf("start redirected to %s, want the provider's authorize endpoint %s", got, want)
+			}
+			if got := loc.Query().Get("redirect_uri"); got != redirectURI {
+				t.Errorf("redirect_uri = %q, want the configured %q", got, redirectURI)
+			}
+		})
+	}
+}

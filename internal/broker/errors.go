@@ -1,0 +1,61 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable failure kind. The API maps codes to
+// HTTP statuses; pages map them to messages.
+type Code string
+
+// Codes the broker returns.
+const (
+	CodeNotFound         Code = "not_found"
+	CodeInvalidRequest   Code = "invalid_request"
+	CodeInvalidReturnTo  Code = "invalid_return_to"
+	CodeLinkExpired      Code = "link_expired"
+	CodeInvalidState     Code = "invalid_state"
+	CodeStateExpired     Code = "state_expired"
+	CodeBrowserMismatch  Code = "browser_mismatch"
+	CodeIssuerMismatch   Code = "issuer_mismatch"
+	CodeAccessDenied     Code = "access_denied"
+	CodeAuthorizeError   Code = "authorization_error"
+	CodeTokenResponse    Code = "invalid_token_response"
+	CodeIDToken          Code = "invalid_id_token"
+	CodeNeedsReauth      Code = "needs_reauth"
+	CodeRevoked          Code = "revoked"
+	CodeUpstream         Code = "upstream_error"
+	CodeUpstreamDown     Code = "upstream_unavailable"
+	CodeUnsupportedGrant Code = "unsupported_grant"
+	CodeInternal         Code = "internal"
+)
+
+// Error is a failure with a message that is safe to show to the caller. Err
+// holds the internal cause, which is logged but never shown.
+type Error struct {
+	Code Code
+	Msg  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return e.Msg
+	}
+	return e.Msg + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func errorf(code Code, cause error, format string, args ...any) *Error {
+	return &Error{Code: code, Msg: fmt.Sprintf(format, args...), Err: cause}
+}
+
+// CodeOf returns err's Code, or "" when err is not a broker error.
+func CodeOf(err error) Code {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code
+	}
+	return ""
+}

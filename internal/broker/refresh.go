@@ -1,0 +1,391 @@
+package broker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/grantd/grantd/internal/oauthx"
+	"github.com/grantd/grantd/internal/provider"
+	"github.com/grantd/grantd/internal/store"
+)
+
+// refresh obtains a fresh access token for connection id across replicas:
+//
+//  0. wait for any other refresh of id in this process (see keyLock);
+//  1. take the lease on the row (AcquireLease). Another owner's unexpired
+//     lease means a refresh is running elsewhere: wait for its result by
+//     re-reading, and take over only if the lease lapses;
+//  2. with the lease, re-read: if the token became fresh (or, when forced,
+//     another caller refreshed it after the one this caller saw), adopt it;
+//  3. send the refresh request, then store the new access and refresh
+//     tokens and clear the lease in one transaction that checks the grant
+//     is still the one refreshed (sameGrant), before returning anything.
+//
+// seen is when the token the caller read was obtained; force refreshes even
+// a fresh token, unless another caller refreshed it after seen. (Not the
+// version: bookkeeping writes such as failure counts and notices bump it
+// too, and must not make a forced refresh a no-op.)
+func (b *Broker) refresh(ctx context.Context, id string, seen time.Time, force bool) (Token, error) {
+	// A forced and an ordinary refresh of one connection are two flights
+	// under one lease owner: run them one after the other, so the second
+	// re-reads the grant the first stored instead of sending the same
+	// refresh token again.
+	if err := b.refreshing.lock(ctx, id); err != nil {
+		return Token{}, errorf(CodeUpstreamDown, err, "refresh of connection %s did not finish in time", id)
+	}
+	defer b.refreshing.unlock(id)
+	wait := 5 * time.Millisecond
+	for {
+		now := b.now()
+		c, owned, err := b.st.AcquireLease(ctx, id, b.owner, now, now.Add(b.opts.LeaseTTL))
+		if errors.Is(err, store.ErrNotFound) {
+			return Token{}, errorf(CodeNotFound, err, "connection %s not found", id)
+		}
+		if err != nil {
+			return Token{}, errorf(CodeInternal, err, "connection %s cannot be locked", id)
+		}
+		if err := usable(c); err != nil {
+			if owned {
+				b.release(ctx, id)
+			}
+			return Token{}, err
+		}
+		done := b.fresh(c, now) && (!force || c.LastRefreshAt.After(seen))
+		if done {
+			if owned {
+				b.release(ctx, id)
+			}
+			return b.tokenFrom(c, now)
+		}
+		if owned {
+			return b.refreshOwned(ctx, c, now)
+		}
+		// Someone else holds the lease: wait for their result.
+		select {
+		case <-ctx.Done():
+			return Token{}, errorf(CodeUpstreamDown, ctx.Err(), "refresh of connection %s did not finish in time", id)
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 50*time.Millisecond)
+	}
+}
+
+func (b *Broker) release(ctx context.Context, id string) {
+	if err := b.st.ReleaseLease(ctx, id, b.owner); err != nil {
+		b.log.WarnContext(ctx, "release refresh lease", "connection_id", id, "err", err)
+	}
+}
+
+// refreshOwned runs the refresh while this process holds c's lease.
+func (b *Broker) refreshOwned(ctx context.Context, c store.Connection, now time.Time) (Token, error) {
+	p, err := b.provider(c.Provider)
+	if err != nil {
+		b.release(ctx, c.ID)
+		return Token{}, err
+	}
+	if reason := grantExpired(c, now); reason != "" {
+		b.markNeedsReauth(ctx, c, reason)
+		return Token{}, errorf(CodeNeedsReauth, nil, "connection %s needs reauthorization: %s", c.ID, reason)
+	}
+	if !c.NextAttemptAt.IsZero() && now.Before(c.NextAttemptAt) {
+		b.release(ctx, c.ID)
+		if stillValid(c, now) {
+			return b.tokenFrom(c, now)
+		}
+		return Token{}, errorf(CodeUpstreamDown, nil, "the last refresh with %s failed (%s); next attempt at %s", p.Name, c.LastError, c.NextAttemptAt.UTC().Format(time.RFC3339))
+	}
+	req, err := b.refreshRequest(ctx, p, c)
+	if err != nil {
+		b.release(ctx, c.ID)
+		return Token{}, err
+	}
+
+	rctx, cancel := context.WithTimeout(ctx, b.opts.RefreshTimeout)
+	start := time.Now()
+	tok, err := oauthx.Do(rctx, b.hc, b.now, req)
+	cancel()
+	b.metrics.RefreshTime.WithLabelValues(p.Name).Observe(time.Since(start).Seconds())
+	// The provider has answered and may have retired the refresh token just
+	// sent: record the outcome (new tokens, a rotated token in an unusable
+	// answer, a failure) whatever is left of ctx, which may be little after
+	// a wait for another replica's lease.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.opts.LeaseTTL)
+	defer cancel()
+	if err != nil {
+		return b.refreshFailed(sctx, p, c, err)
+	}
+	nc, err := b.storeRefreshed(sctx, p, c, tok)
+	if err != nil {
+		b.metrics.Refreshes.WithLabelValues(p.Name, "store_error").Inc()
+		return Token{}, err
+	}
+	b.metrics.Refreshes.WithLabelValues(p.Name, "ok").Inc()
+	b.event(sctx, nc, "refreshed", "")
+	return b.tokenFrom(nc, b.now())
+}
+
+func (b *Broker) refreshRequest(ctx context.Context, p provider.Provider, c store.Connection) (oauthx.Request, error) {
+	in, err := b.st.GetIntegration(ctx, c.IntegrationID)
+	if err != nil {
+		return oauthx.Request{}, errorf(CodeInternal, err, "integration of connection %s cannot be read", c.ID)
+	}
+	secret, err := b.open("integration", in.ID, "client_secret", in.ClientSecret)
+	if err != nil {
+		return oauthx.Request{}, errorf(CodeInternal, err, "integration %s cannot be read", in.ID)
+	}
+	req := oauthx.Request{
+		TokenURL:     p.TokenURL,
+		Encoding:     p.TokenEncoding,
+		ClientAuth:   p.ClientAuth,
+		ClientID:     in.ClientID,
+		ClientSecret: secret,
+		Params:       map[string]string{},
+	}
+	switch p.Grant {
+	case provider.AuthorizationCode:
+		rt, err := b.open("connection", c.ID, "refresh_token", c.RefreshToken)
+		if err != nil {
+			return oauthx.Request{}, errorf(CodeInternal, err, "connection %s cannot be read", c.ID)
+		}
+		if rt == "" {
+			return oauthx.Request{}, errorf(CodeNeedsReauth, nil, "connection %s has no refresh token (was %s granted?)", c.ID, p.RefreshToken.RequiresScope)
+		}
+		req.Params["grant_type"] = "refresh_token"
+		req.Params["refresh_token"] = rt
+	case provider.ClientCredentials:
+		// RFC 6749 §4.4: no refresh token; a new token is requested when
+		// the current one expires, one per audience (seeds/001).
+		req.Params["grant_type"] = "client_credentials"
+		if in.Audience != "" {
+			req.Params["audience"] = in.Audience
+		}
+	case provider.PartnerRefreshBearer:
+		// Daxko (seeds/004): the partner's long-lived refresh token as
+		// bearer, username and password as client_id and client_secret,
+		// and the connection's client as scope. The partner token is
+		// never replaced, so many connections share it safely.
+		pt, err := b.open("integration", in.ID, "partner_token", in.PartnerToken)
+		if err != nil {
+			return oauthx.Request{}, errorf(CodeInternal, err, "integration %s cannot be read", in.ID)
+		}
+		if pt == "" {
+			return oauthx.Request{}, errorf(CodeUpstream, nil, "integration %s has no partner token; set partner_token_env or partner_token_file", in.ID)
+		}
+		req.Bearer = pt
+		req.Params["grant_type"] = "client_credentials"
+		if len(c.Scopes) > 0 {
+			req.Params["scope"] = strings.Join(c.Scopes, " ")
+		}
+	default:
+		return oauthx.Request{}, errorf(CodeUnsupportedGrant, nil, "provider %s uses grant %s, which connections do not support yet", p.Name, p.Grant)
+	}
+	return req, nil
+}
+
+// refreshFailed classifies a failed refresh. invalid_grant is not proof of
+// revocation: re-read first, and adopt a newer grant written by someone else
+// (RT-06). Transient failures back off and never change the status.
+func (b *Broker) refreshFailed(ctx context.Context, p provider.Provider, c store.Connection, err error) (Token, error) {
+	now := b.now()
+	switch {
+	case oauthx.IsInvalidGrant(err):
+		cur, gerr := b.st.GetConnection(ctx, c.ID)
+		if gerr == nil && !sameGrant(cur, c) && cur.Status == store.StatusActive && stillValid(cur, now) {
+			b.metrics.Refreshes.WithLabelValues(p.Name, "adopted").Inc()
+			b.release(ctx, c.ID)
+			return b.tokenFrom(cur, now)
+		}
+		b.metrics.Refreshes.WithLabelValues(p.Name, "invalid_grant").Inc()
+		b.markNeedsReauth(ctx, c, "the provider refused the refresh token (invalid_grant)")
+		return Token{}, errorf(CodeNeedsReauth, err, "connection %s needs reauthorization: the provider refused its refresh token", c.ID)
+	case rotatedInBadResponse(err) != "":
+		return b.keepRotatedRefreshToken(ctx, p, c, rotatedInBadResponse(err), err)
+	case oauthx.IsTransient(err):
+		b.metrics.Refreshes.WithLabelValues(p.Name, "transient").Inc()
+		nc := b.recordFailure(ctx, c, err, now)
+		if stillValid(nc, now) {
+			return b.tokenFrom(nc, now)
+		}
+		return Token{}, errorf(CodeUpstreamDown, err, "provider %s is unavailable; try again later", p.Name)
+	default:
+		// Not about the grant (a refused client, an unusable answer): the
+		// status stays, but the same backoff applies, so callers do not
+		// become a stream of doomed requests.
+		b.metrics.Refreshes.WithLabelValues(p.Name, "error").Inc()
+		b.log.ErrorContext(ctx, "refresh failed", "connection_id", c.ID, "provider", p.Name, "err", err)
+		nc := b.recordFailure(ctx, c, err, now)
+		if stillValid(nc, now) {
+			return b.tokenFrom(nc, now)
+		}
+		return Token{}, errorf(CodeUpstream, err, "provider %s refused the refresh", p.Name)
+	}
+}
+
+// recordFailure counts a failed refresh, schedules the next attempt after a
+// growing backoff and clears the lease, leaving the status alone. It
+// returns the row as written, or c when the grant changed meanwhile.
+func (b *Broker) recordFailure(ctx context.Context, c store.Connection, cause error, now time.Time) store.Connection {
+	nc, err := b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
+		if !sameGrant(cur, c) {
+			return cur, store.ErrConflict
+		}
+		cur.FailureCount++
+		cur.NextAttemptAt = now.Add(backoff(cur.FailureCount))
+		cur.LastError = safeMessage(cause)
+		cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
+		return cur, nil
+	})
+	if err != nil {
+		b.release(ctx, c.ID)
+		return c
+	}
+	return nc
+}
+
+// storeRefreshed writes the refreshed grant: the new access token and, when
+// the provider rotated it, the new refresh token, sealed, in one
+// transaction that also checks nobody else wrote since c was read and
+// clears the lease.
+func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c store.Connection, tok *oauthx.Token) (store.Connection, error) {
+	now := b.now().UTC()
+	g, err := b.newGrant(ctx, p, c.ID, tok, now)
+	if err != nil {
+		b.release(ctx, c.ID)
+		return store.Connection{}, err
+	}
+	b.dropUnexpectedRefreshToken(ctx, p, &g)
+	if g.idToken != "" && len(c.IDToken) > 0 {
+		if err := b.checkRefreshedIDToken(ctx, p, c, g); err != nil {
+			b.release(ctx, c.ID)
+			b.event(ctx, c, "refresh_rejected", "the refreshed id_token does not match the original (OIDC Core §12.2)")
+			return store.Connection{}, errorf(CodeIDToken, err, "provider %s returned an id_token for another identity", p.Name)
+		}
+	}
+	nc, err := b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
+		if !sameGrant(cur, c) || cur.LeaseOwner != b.owner {
+			return cur, fmt.Errorf("connection's grant changed during refresh (version %d, now %d): %w", c.Version, cur.Version, store.ErrConflict)
+		}
+		g.apply(&cur, p, now)
+		cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
+		return cur, nil
+	})
+	if err != nil {
+		// The provider may have rotated the refresh token we could not
+		// store. This can only happen if the lease lapsed, which LeaseTTL >
+		// RefreshTimeout rules out; say so loudly.
+		b.log.ErrorContext(ctx, "store refreshed grant", "connection_id", c.ID, "err", err)
+		return store.Connection{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
+	}
+	return nc, nil
+}
+
+func (b *Broker) markNeedsReauth(ctx context.Context, c store.Connection, reason string) {
+	nc, err := b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
+		if !sameGrant(cur, c) {
+			return cur, store.ErrConflict
+		}
+		cur.Status = store.StatusNeedsReauth
+		cur.LastError = reason
+		cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
+		return cur, nil
+	})
+	b.cache.drop(c.ID)
+	if err != nil {
+		b.release(ctx, c.ID)
+		b.log.WarnContext(ctx, "mark needs_reauth", "connection_id", c.ID, "err", err)
+		return
+	}
+	b.event(ctx, nc, "needs_reauth", reason)
+}
+
+// grantExpired says why c's refresh token can no longer work without
+// sending it, or "" when it may.
+func grantExpired(c store.Connection, now time.Time) string {
+	switch {
+	case !c.RefreshExpiresAt.IsZero() && !now.Before(c.RefreshExpiresAt):
+		return "the grant reached its absolute lifetime"
+	case !c.RefreshIdleExpiresAt.IsZero() && !now.Before(c.RefreshIdleExpiresAt):
+		return "the refresh token expired after inactivity"
+	}
+	return ""
+}
+
+// backoff is the delay before the n-th retry after a transient failure:
+// 5 s doubling up to 10 min.
+func backoff(n int) time.Duration {
+	d := 5 * time.Second
+	for i := 1; i < n && d < 10*time.Minute; i++ {
+		d *= 2
+	}
+	return min(d, 10*time.Minute)
+}
+
+// safeMessage is an error description fit for storage and clients: the
+// oauthx error messages never carry tokens or response bodies.
+func safeMessage(err error) string {
+	if te, ok := errors.AsType[*oauthx.TokenError](err); ok {
+		return te.Error()
+	}
+	if mr, ok := errors.AsType[*oauthx.MalformedResponse](err); ok {
+		return mr.Error()
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timeout"
+	}
+	return "network error"
+}
+
+// rotatedInBadResponse returns the refresh token a provider rotated in a
+// 2xx response grantd cannot otherwise use, or "".
+func rotatedInBadResponse(err error) string {
+	if mr, ok := errors.AsType[*oauthx.MalformedResponse](err); ok {
+		return mr.RefreshToken
+	}
+	return ""
+}
+
+// keepRotatedRefreshToken stores the refresh token from an unusable 2xx
+// response. The provider has consumed the old one; replaying it would be a
+// reuse and, with a strict provider, cost the whole grant. The unusable
+// access token is not stored: the current one is kept and, once it expires,
+// the next refresh uses the token kept here.
+func (b *Broker) keepRotatedRefreshToken(ctx context.Context, p provider.Provider, c store.Connection, rt string, cause error) (Token, error) {
+	b.metrics.Refreshes.WithLabelValues(p.Name, "malformed").Inc()
+	now := b.now()
+	sealed, err := b.seal("connection", c.ID, "refresh_token", rt)
+	if err == nil {
+		var nc store.Connection
+		nc, err = b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
+			if !sameGrant(cur, c) || cur.LeaseOwner != b.owner {
+				return cur, store.ErrConflict
+			}
+			cur.RefreshToken = sealed
+			cur.LastError = safeMessage(cause)
+			cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
+			return cur, nil
+		})
+		if err == nil {
+			b.event(ctx, nc, "refresh_malformed", "the provider's answer was unusable; its rotated refresh token was kept")
+			if stillValid(nc, now) {
+				return b.tokenFrom(nc, now)
+			}
+			return Token{}, errorf(CodeUpstream, cause, "provider %s answered the refresh with an unusable token", p.Name)
+		}
+	}
+	b.release(ctx, c.ID)
+	b.log.ErrorContext(ctx, "keep rotated refresh token", "connection_id", c.ID, "err", err)
+	return Token{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
+}
+
+// sameGrant reports whether cur still holds the grant a refresh started
+// from: the same sealed tokens and status. Bookkeeping writes (failure
+// counts, reauth notices, LastError) bump the version but leave the grant
+// alone, and must not make a refresh drop the token the provider rotated;
+// a reauthorization replaces the tokens and so is a conflict.
+func sameGrant(cur, c store.Connection) bool {
+	return cur.Status == c.Status && bytes.Equal(cur.RefreshToken, c.RefreshToken) && bytes.Equal(cur.AccessToken, c.AccessToken)
+}

@@ -1,0 +1,256 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/grantd/grantd/internal/provider"
+	"github.com/grantd/grantd/internal/vault"
+)
+
+// Duration reads and writes as "10m"; it is [provider.Duration].
+type Duration = provider.Duration
+
+// Config is the whole of grantd's configuration. Build one with [Load], or
+// start from [Default] in code (the demo and tests), then call
+// [Config.ApplyDefaults] and [Config.Validate]. Fields tagged yaml:"-" are
+// resolved values, never read from YAML.
+type Config struct {
+	// Listen is the HTTP listen address (default 127.0.0.1:8080).
+	Listen string `yaml:"listen"`
+	// PublicURL is the externally visible base URL, used to build connect
+	// URLs and redirect URIs (default http://127.0.0.1:8080, which is
+	// valid only in dev mode).
+	PublicURL string `yaml:"public_url"`
+	// Database is a SQLite file path (default grantd.db in the working
+	// directory) or a postgres:// or postgresql:// URL.
+	Database string `yaml:"database"`
+	// Dev allows http:// endpoints and URLs on loopback hosts only
+	// (SEC-52). Never set it in production.
+	Dev bool `yaml:"dev"`
+	// LogLevel is debug, info (default), warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text (default) or json.
+	LogFormat string `yaml:"log_format"`
+	// AdminKeyEnv names the environment variable holding the operator's
+	// admin API key (default GRANTD_ADMIN_KEY).
+	AdminKeyEnv string `yaml:"admin_key_env"`
+	// AdminKeyFile is a file holding the admin key, instead of AdminKeyEnv.
+	AdminKeyFile string `yaml:"admin_key_file"`
+	// Vault locates the encryption keys.
+	Vault Vault `yaml:"vault"`
+	// ReturnToAllow lists the URL prefixes an application may send its
+	// users back to after a connect flow: scheme, host and port must match
+	// exactly and the path must start with the entry's path (SEC-09).
+	ReturnToAllow []string `yaml:"return_to_allow"`
+	// Providers declares custom providers, which may extend a built-in
+	// (see docs/providers.md and [provider.Custom]).
+	Providers []provider.Custom `yaml:"providers"`
+	// Integrations are the operator-owned OAuth clients.
+	Integrations []Integration `yaml:"integrations"`
+	// Refresh tunes the background refresher.
+	Refresh Refresh `yaml:"refresh"`
+	// TokenCacheTTL is how long a valid access token is cached in process
+	// (default 1s; 0 disables the cache).
+	TokenCacheTTL Duration `yaml:"token_cache_ttl"`
+	// Connect tunes connect links and sessions.
+	Connect Connect `yaml:"connect"`
+	// Webhooks receive connection events (see package notify).
+	Webhooks []Webhook `yaml:"webhooks"`
+
+	// AdminKey is the resolved admin key.
+	AdminKey Secret `yaml:"-"`
+
+	// envProblems and secretProblems are errors found while reading the
+	// environment and the secrets; Validate reports them with the rest.
+	envProblems, secretProblems []error
+	// secretsResolved is set by ResolveSecrets; without it, Validate checks
+	// the resolved fields themselves (configs built in code).
+	secretsResolved bool
+}
+
+// Vault locates the vault keys. Exactly one of KeysEnv and KeysFile is set;
+// the value is "id:base64key[,id:base64key…]" as [vault.ParseKeys] reads.
+type Vault struct {
+	// KeysEnv names the environment variable holding the keys (default
+	// GRANTD_VAULT_KEYS).
+	KeysEnv string `yaml:"keys_env"`
+	// KeysFile is a file holding the keys, instead of KeysEnv.
+	KeysFile string `yaml:"keys_file"`
+	// Primary is the id of the key that seals new values; 0 (the default)
+	// means the highest id.
+	Primary uint32 `yaml:"primary"`
+
+	// Keys are the resolved keys.
+	Keys []vault.Key `yaml:"-"`
+}
+
+// Integration is an operator-owned OAuth client registered with a provider.
+type Integration struct {
+	// ID identifies the integration in URLs, including its callback path
+	// /oauth/callback/<id>: lowercase letters, digits, dashes, underscores.
+	ID string `yaml:"id"`
+	// Provider is the name of a built-in or custom provider.
+	Provider string `yaml:"provider"`
+	// Name is shown on pages (default: the provider's display name).
+	Name string `yaml:"name"`
+	// ClientID is the OAuth client id (Daxko: the partner username).
+	ClientID string `yaml:"client_id"`
+	// ClientSecretEnv names the environment variable holding the client
+	// secret (Daxko: the partner password).
+	ClientSecretEnv string `yaml:"client_secret_env"`
+	// ClientSecretFile is a file holding the client secret, instead.
+	ClientSecretFile string `yaml:"client_secret_file"`
+	// PartnerTokenEnv names the environment variable holding the partner's
+	// long-lived refresh token, for partner_refresh_bearer providers
+	// (Daxko) only.
+	PartnerTokenEnv string `yaml:"partner_token_env"`
+	// PartnerTokenFile is a file holding the partner token, instead.
+	PartnerTokenFile string `yaml:"partner_token_file"`
+	// RedirectURI is the callback registered with the provider (default
+	// public_url + /oauth/callback/<id>; authorization_code only).
+	RedirectURI string `yaml:"redirect_uri"`
+	// Scopes are requested instead of the provider's when not empty.
+	Scopes []string `yaml:"scopes"`
+	// Audience replaces the provider's audience when not empty (pax8-vendor:
+	// api://usage).
+	Audience string `yaml:"audience"`
+
+	// ClientSecret is the resolved client secret.
+	ClientSecret Secret `yaml:"-"`
+	// PartnerToken is the resolved partner token.
+	PartnerToken Secret `yaml:"-"`
+}
+
+// Refresh tunes the background refresher.
+type Refresh struct {
+	// Interval is the refresher's period (default 1m).
+	Interval Duration `yaml:"interval"`
+	// Ahead: access tokens are refreshed this long before they expire
+	// (default 10m).
+	Ahead Duration `yaml:"ahead"`
+	// IdleMargin: grants whose idle lifetime ends within this are
+	// refreshed to keep them alive (default 120h).
+	IdleMargin Duration `yaml:"idle_margin"`
+	// ReauthNotices: a reauth_due event is sent once when a grant's
+	// absolute lifetime ends within each of these (default 720h and 168h,
+	// that is 30 and 7 days; an empty list sends none).
+	ReauthNotices []Duration `yaml:"reauth_notices"`
+}
+
+// Webhook is one receiver of connection events: grantd POSTs each event as
+// JSON, signed with HMAC-SHA256 in the Grantd-Signature header.
+type Webhook struct {
+	// URL receives the POSTs: https, or http on loopback in dev mode.
+	URL string `yaml:"url"`
+	// SecretEnv names the environment variable holding the signing secret
+	// (at least 16 characters).
+	SecretEnv string `yaml:"secret_env"`
+	// SecretFile is a file holding the signing secret, instead.
+	SecretFile string `yaml:"secret_file"`
+	// Events are the event types sent (default: all of [notify.Types]).
+	Events []string `yaml:"events"`
+
+	// Secret is the resolved signing secret.
+	Secret Secret `yaml:"-"`
+}
+
+// Connect tunes the connect flow.
+type Connect struct {
+	// SessionTTL is how long an authorization may take (default 10m).
+	SessionTTL Duration `yaml:"session_ttl"`
+	// LinkTTL is how long a connect link stays valid (default 24h).
+	LinkTTL Duration `yaml:"link_ttl"`
+}
+
+// Default returns the configuration used when nothing is configured. YAML
+// is decoded over it, so a field written in the file, even as zero,
+// replaces its default.
+func Default() *Config {
+	return &Config{
+		Listen:        "127.0.0.1:8080",
+		PublicURL:     "http://127.0.0.1:8080",
+		Database:      "grantd.db",
+		LogLevel:      "info",
+		LogFormat:     "text",
+		AdminKeyEnv:   "GRANTD_ADMIN_KEY",
+		Vault:         Vault{KeysEnv: "GRANTD_VAULT_KEYS"},
+		TokenCacheTTL: Duration(time.Second),
+		Refresh: Refresh{
+			Interval:   Duration(time.Minute),
+			Ahead:      Duration(10 * time.Minute),
+			IdleMargin: Duration(120 * time.Hour),
+			ReauthNotices: []Duration{
+				Duration(30 * 24 * time.Hour),
+				Duration(7 * 24 * time.Hour),
+			},
+		},
+		Connect: Connect{
+			SessionTTL: Duration(10 * time.Minute),
+			LinkTTL:    Duration(24 * time.Hour),
+		},
+	}
+}
+
+// ApplyDefaults fills the defaults that depend on other settings: each
+// integration's redirect URI (public_url + /oauth/callback/<id>), and its
+// name, scopes and audience from its provider when it names a known one.
+// Load calls it after flags are applied; code that builds a Config by hand
+// calls it before Validate.
+func (c *Config) ApplyDefaults() {
+	reg, _ := c.Registry()
+	for i := range c.Integrations {
+		in := &c.Integrations[i]
+		var p provider.Provider
+		var known bool
+		if reg != nil {
+			p, known = reg.Get(in.Provider)
+		}
+		if in.RedirectURI == "" && in.ID != "" && (!known || p.Grant == provider.AuthorizationCode) {
+			in.RedirectURI = CallbackURL(c.PublicURL, in.ID)
+		}
+		if !known {
+			continue
+		}
+		if in.Name == "" {
+			in.Name = p.DisplayName
+		}
+		if len(in.Scopes) == 0 {
+			in.Scopes = p.Scopes
+		}
+		if in.Audience == "" {
+			in.Audience = p.Audience
+		}
+	}
+}
+
+// CallbackURL returns the redirect URI of integration id under publicURL:
+// publicURL + "/oauth/callback/" + id. Each integration has its own path,
+// so a callback names the flow's provider (SEC-24).
+func CallbackURL(publicURL, id string) string {
+	return strings.TrimSuffix(publicURL, "/") + "/oauth/callback/" + id
+}
+
+// Registry returns the built-in providers with the custom ones applied.
+// It does not validate them; [Config.Validate] does.
+func (c *Config) Registry() (*provider.Registry, error) {
+	ps, err := provider.Resolve(provider.Builtin(), c.Providers)
+	if err != nil {
+		return nil, err
+	}
+	return provider.NewRegistry(ps...)
+}
+
+// SlogLevel returns LogLevel as a [slog.Level] (info when unknown).
+func (c *Config) SlogLevel() slog.Level {
+	switch c.LogLevel {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

@@ -1,0 +1,185 @@
+package orgmap
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/grantd/grantd/internal/api"
+)
+
+// Routes adds the organisation and mapping routes to the JSON API, behind
+// its tenant authentication:
+//
+//	PUT    /v1/organizations
+//	GET    /v1/organizations
+//	GET    /v1/connections/{id}/org-mappings
+//	PUT    /v1/connections/{id}/org-mappings/{companyId}
+//	DELETE /v1/connections/{id}/org-mappings/{companyId}
+//	POST   /v1/connections/{id}/org-mappings/accept-suggestions
+//	POST   /v1/connections/{id}/mapping-links
+func (s *Service) Routes(srv *api.Server) {
+	srv.Handle("PUT /v1/organizations", s.putOrganizations)
+	srv.Handle("GET /v1/organizations", s.listOrganizations)
+	srv.Handle("GET /v1/connections/{id}/org-mappings", s.getMappings)
+	srv.Handle("PUT /v1/connections/{id}/org-mappings/{companyId}", s.putMapping)
+	srv.Handle("DELETE /v1/connections/{id}/org-mappings/{companyId}", s.deleteMapping)
+	srv.Handle("POST /v1/connections/{id}/org-mappings/accept-suggestions", s.acceptSuggestions)
+	srv.Handle("POST /v1/connections/{id}/mapping-links", s.createLink)
+}
+
+// maxBody bounds a request body: an upload of [MaxOrganizations] fits.
+const maxBody = 32 << 20
+
+func tenant(r *http.Request) string {
+	id, _ := api.TenantFrom(r.Context())
+	return id
+}
+
+func badRequest(msg string, err error) error {
+	return &api.Error{Status: http.StatusBadRequest, Code: "invalid_request", Msg: msg, Err: err}
+}
+
+// decode reads a JSON body into v, refusing unknown fields, trailing data
+// and bodies over maxBody. An empty body is allowed when optional is set.
+func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) && optional {
+		return nil
+	}
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return &api.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Msg: "the request body is too large", Err: err}
+	}
+	if err != nil {
+		return badRequest("the request body is not valid JSON for this route: "+jsonProblem(err), err)
+	}
+	if dec.More() {
+		return badRequest("the request body has data after the JSON value", nil)
+	}
+	return nil
+}
+
+// jsonProblem describes a decoding error without echoing the input.
+func jsonProblem(err error) string {
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return "field " + e.Field + " must be " + e.Type.String()
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "it is empty or cut short"
+	}
+	if _, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return "syntax error"
+	}
+	return err.Error() // json: unknown field "x"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+type organizationsJSON struct {
+	Organizations []Organization `json:"organizations"`
+}
+
+func (s *Service) putOrganizations(w http.ResponseWriter, r *http.Request) error {
+	var req organizationsJSON
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.Organizations == nil {
+		return badRequest(`"organizations" is required (an empty list clears them)`, nil)
+	}
+	if err := s.PutOrganizations(r.Context(), tenant(r), req.Organizations); err != nil {
+		return err
+	}
+	return s.listOrganizations(w, r)
+}
+
+func (s *Service) listOrganizations(w http.ResponseWriter, r *http.Request) error {
+	orgs, err := s.Organizations(r.Context(), tenant(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, organizationsJSON{Organizations: orgs})
+}
+
+func (s *Service) getMappings(w http.ResponseWriter, r *http.Request) error {
+	res, err := s.Get(r.Context(), tenant(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+type putMappingJSON struct {
+	OrgID string `json:"org_id"`
+}
+
+func (s *Service) putMapping(w http.ResponseWriter, r *http.Request) error {
+	var req putMappingJSON
+	if err := decode(w, r, &req, false); err != nil {
+		return err
+	}
+	if req.OrgID == "" {
+		return badRequest(`"org_id" is required`, nil)
+	}
+	m, err := s.Set(r.Context(), tenant(r), r.PathValue("id"), r.PathValue("companyId"), req.OrgID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Service) deleteMapping(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Delete(r.Context(), tenant(r), r.PathValue("id"), r.PathValue("companyId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type acceptJSON struct {
+	CompanyIDs []string `json:"company_ids"`
+}
+
+type mappingsJSON struct {
+	Mappings []Mapping `json:"mappings"`
+}
+
+func (s *Service) acceptSuggestions(w http.ResponseWriter, r *http.Request) error {
+	var req acceptJSON
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	ms, err := s.AcceptSuggestions(r.Context(), tenant(r), r.PathValue("id"), req.CompanyIDs...)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, mappingsJSON{Mappings: ms})
+}
+
+type linkJSON struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (s *Service) createLink(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.CreateLink(r.Context(), tenant(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, linkJSON(l))
+}

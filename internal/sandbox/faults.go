@@ -1,0 +1,246 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fault makes the next Count matching requests misbehave in the way named by
+// Kind. Faults are consumed in the order they were added; one request
+// consumes at most one fault.
+type Fault struct {
+	// Provider is the personality (default "pax8").
+	Provider string `json:"provider,omitempty"`
+	// Endpoint is "token", "authorize", "userinfo", "api", "jwks" or
+	// "revoke" (server_error, slow, html, rate_limited). When
+	// empty it defaults to the first endpoint the kind applies to (see
+	// [FaultKinds]).
+	Endpoint string `json:"endpoint,omitempty"`
+	// Kind names the misbehaviour, one of [FaultKinds].
+	Kind string `json:"kind"`
+	// Count is how many requests the fault affects (default 1).
+	Count int `json:"count,omitempty"`
+	// GrantType restricts a token fault to one grant_type
+	// (authorization_code, refresh_token or client_credentials).
+	GrantType string `json:"grant_type,omitempty"`
+	// Delay is how long a "slow" fault waits before answering normally,
+	// honouring the request's context. In JSON it is a duration string
+	// such as "2s".
+	Delay time.Duration `json:"-"`
+	// Status overrides the HTTP status of "server_error" (default 500) and
+	// "html" (default 502) faults.
+	Status int `json:"status,omitempty"`
+}
+
+// MarshalJSON encodes Delay as a duration string.
+func (f Fault) MarshalJSON() ([]byte, error) {
+	type plain Fault
+	v := struct {
+		plain
+		Delay string `json:"delay,omitempty"`
+	}{plain: plain(f)}
+	if f.Delay != 0 {
+		v.Delay = f.Delay.String()
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON decodes Delay from a duration string such as "1.5s".
+func (f *Fault) UnmarshalJSON(b []byte) error {
+	type plain Fault
+	var v struct {
+		plain
+		Delay string `json:"delay,omitempty"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	*f = Fault(v.plain)
+	if v.Delay != "" {
+		d, err := time.ParseDuration(v.Delay)
+		if err != nil {
+			return fmt.Errorf("fault delay: %w", err)
+		}
+		f.Delay = d
+	}
+	return nil
+}
+
+// Endpoints a fault may target.
+const (
+	endpointToken     = "token"
+	endpointAuthorize = "authorize"
+	endpointUserinfo  = "userinfo"
+	endpointAPI       = "api"
+	endpointJWKS      = "jwks"
+	endpointRevoke    = "revoke"
+)
+
+var generic = []string{endpointToken, endpointAuthorize, endpointUserinfo, endpointAPI}
+
+// withRevoke adds the revocation endpoint, which only answers: its faults
+// are the ones that replace an answer.
+var withRevoke = append(slices.Clip(generic), endpointRevoke)
+
+// faultKinds maps each kind to the endpoints it applies to; the first is the
+// default.
+var faultKinds = map[string][]string{
+	"invalid_grant":       {endpointToken},
+	"server_error":        withRevoke,
+	"server_error_after":  {endpointToken},
+	"slow":                withRevoke,
+	"malformed":           {endpointToken, endpointUserinfo, endpointAPI},
+	"html":                withRevoke,
+	"rate_limited":        withRevoke,
+	"unauthorized":        {endpointAPI, endpointUserinfo},
+	"no_access_token":     {endpointToken},
+	"token_type_mac":      {endpointToken},
+	"expires_in_string":   {endpointToken},
+	"expires_in_negative": {endpointToken},
+	"expires_in_huge":     {endpointToken},
+	"scope_narrowed":      {endpointToken},
+	"iss_mismatch":        {endpointAuthorize},
+	"iss_missing":         {endpointAuthorize},
+	"userinfo_other_sub":  {endpointUserinfo},
+	"jwks_bad_key":        {endpointJWKS},
+}
+
+// idTokenFaults are the id_token misbehaviours of security-checklist §2.3.
+var idTokenFaults = []string{
+	"id_token_iss_mismatch", "id_token_iss_trailing_slash", // OIDC-01
+	"id_token_no_aud", "id_token_wrong_aud", "id_token_extra_aud", // OIDC-02
+	"id_token_multi_aud_no_azp", "id_token_wrong_azp", // OIDC-03
+	"id_token_no_sub",                        // OIDC-04
+	"id_token_expired",                       // OIDC-05
+	"id_token_no_iat", "id_token_future_iat", // OIDC-06
+	"id_token_no_nonce", "id_token_wrong_nonce", // OIDC-07
+	"id_token_bad_signature",       // OIDC-08
+	"id_token_alg_none",            // OIDC-09
+	"id_token_hs256",               // OIDC-10
+	"id_token_no_kid",              // OIDC-11
+	"id_token_unknown_kid_rotated", // OIDC-13
+	"id_token_other_sub",           // OIDC-15
+	"id_token_bad_at_hash",         // OIDC-18
+}
+
+func init() {
+	for _, k := range idTokenFaults {
+		faultKinds[k] = []string{endpointToken}
+	}
+}
+
+// FaultKinds returns every fault kind, sorted.
+func FaultKinds() []string {
+	var out []string
+	for k := range faultKinds {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+var errBadFault = errors.New("invalid fault")
+
+// normalize validates f and fills its defaults.
+func (f Fault) normalize() (Fault, error) {
+	if f.Provider == "" {
+		f.Provider = Pax8
+	}
+	eps, ok := faultKinds[f.Kind]
+	if !ok {
+		return f, fmt.Errorf("%w: unknown kind %q", errBadFault, f.Kind)
+	}
+	if f.Endpoint == "" {
+		f.Endpoint = eps[0]
+	}
+	if !slices.Contains(eps, f.Endpoint) {
+		return f, fmt.Errorf("%w: kind %q does not apply to endpoint %q (use one of %s)", errBadFault, f.Kind, f.Endpoint, strings.Join(eps, ", "))
+	}
+	switch f.GrantType {
+	case "", grantAuthorizationCode, grantRefreshToken, grantClientCredentials:
+	default:
+		return f, fmt.Errorf("%w: unknown grant_type %q", errBadFault, f.GrantType)
+	}
+	if f.GrantType != "" && f.Endpoint != endpointToken {
+		return f, fmt.Errorf("%w: grant_type applies only to token faults", errBadFault)
+	}
+	if f.Count < 0 {
+		return f, fmt.Errorf("%w: negative count", errBadFault)
+	}
+	if f.Count == 0 {
+		f.Count = 1
+	}
+	if f.Kind == "slow" && f.Delay <= 0 {
+		return f, fmt.Errorf("%w: slow needs a positive delay", errBadFault)
+	}
+	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
+		return f, fmt.Errorf("%w: status %d", errBadFault, f.Status)
+	}
+	return f, nil
+}
+
+// faultList is the queue of pending faults. It is safe for concurrent use.
+type faultList struct {
+	mu    sync.Mutex
+	items []Fault // Count is the number of uses left
+}
+
+// AddFault queues a fault. It reports an error for an unknown provider,
+// kind or endpoint.
+func (s *Server) AddFault(f Fault) error {
+	f, err := f.normalize()
+	if err != nil {
+		return err
+	}
+	if _, err := s.provider(f.Provider); err != nil {
+		return fmt.Errorf("%w: %w", errBadFault, err)
+	}
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.items = append(s.faults.items, f)
+	return nil
+}
+
+// ClearFaults removes every pending fault.
+func (s *Server) ClearFaults() {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.items = nil
+}
+
+// take consumes one use of the first fault matching the request, if any.
+// A nil accept takes any kind. Id_token faults never match
+// client-credentials requests, which carry no id_token.
+func (fl *faultList) take(provider, endpoint, grant string, accept func(kind string) bool) (Fault, bool) {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	for i := range fl.items {
+		f := &fl.items[i]
+		if f.Provider != provider || f.Endpoint != endpoint {
+			continue
+		}
+		if f.GrantType != "" && f.GrantType != grant {
+			continue
+		}
+		if strings.HasPrefix(f.Kind, "id_token_") && grant == grantClientCredentials {
+			continue
+		}
+		if accept != nil && !accept(f.Kind) {
+			continue
+		}
+		out := *f
+		f.Count--
+		if f.Count == 0 {
+			fl.items = slices.Delete(fl.items, i, i+1)
+		}
+		return out, true
+	}
+	return Fault{}, false
+}

@@ -1,0 +1,302 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every backend returns, wrapped, so callers can branch with
+// [errors.Is].
+var (
+	// ErrNotFound: no row has that key (or it belongs to another tenant).
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: a row with that unique key exists.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrConflict: the row changed since it was read (version mismatch) or
+	// a lease is held by someone else.
+	ErrConflict = errors.New("conflict")
+)
+
+// Status is a connection's lifecycle state.
+type Status string
+
+const (
+	// StatusActive: grantd can obtain access tokens.
+	StatusActive Status = "active"
+	// StatusNeedsReauth: the grant is gone (invalid_grant after re-reading,
+	// or expired); the tenant must consent again.
+	StatusNeedsReauth Status = "needs_reauth"
+	// StatusRevoked: the tenant or operator disconnected it.
+	StatusRevoked Status = "revoked"
+)
+
+// Sealed is a ciphertext produced by the vault. Stores keep it as opaque
+// bytes; only the vault opens it.
+type Sealed []byte
+
+// Tenant is a customer of the application (an MSP).
+type Tenant struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// APIKey is a tenant's credential for the HTTP API. Only a hash of the key
+// is stored; the key itself is shown once at creation.
+type APIKey struct {
+	ID        string
+	TenantID  string
+	Hash      []byte // SHA-256 of the full key
+	Prefix    string // the first characters, to recognise a key in lists
+	CreatedAt time.Time
+}
+
+// Integration is one OAuth client registered with a provider. TenantID is
+// empty for an operator-owned integration shared by every tenant.
+type Integration struct {
+	ID           string
+	TenantID     string
+	Provider     string
+	Name         string
+	ClientID     string
+	ClientSecret Sealed // AAD "integration:<id>:client_secret"
+	RedirectURI  string // exact; its path is the integration's own callback
+	Scopes       []string
+	Audience     string
+	// PartnerToken is the partner's long-lived refresh token of a
+	// partner_refresh_bearer provider (Daxko, seeds/004), sent as bearer to
+	// the token endpoint for every client-scoped connection; empty for
+	// other grants. AAD "integration:<id>:partner_token".
+	PartnerToken Sealed
+	IsDefault    bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// ConnectLink is what POST /v1/connect-sessions creates: a page URL a tenant's
+// user opens to see the integration and press its button. It carries no
+// OAuth state yet. The link token is stored hashed.
+type ConnectLink struct {
+	ID            string
+	TokenHash     []byte
+	TenantID      string
+	IntegrationID string
+	ReturnTo      string // already checked against the allow-list
+	ConnectionID  string // set when reauthorizing an existing connection
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
+}
+
+// ConnectSession is one authorization in flight (after the button is
+// pressed). It is single use: [Store.ConsumeConnectSession] deletes it.
+type ConnectSession struct {
+	ID            string
+	StateHash     []byte // SHA-256 of state; state itself is never stored
+	BrowserHash   []byte // SHA-256 of the HttpOnly browser-binding cookie
+	TenantID      string
+	IntegrationID string
+	Provider      string
+	Issuer        string // what the request was sent to (RFC 9700 §4.4.2)
+	AuthorizeURL  string
+	TokenURL      string
+	RedirectURI   string
+	Audience      string
+	Scopes        []string
+	Nonce         Sealed // AAD "connect_session:<id>:nonce"
+	Verifier      Sealed // AAD "connect_session:<id>:verifier"
+	ReturnTo      string
+	ConnectionID  string // reauthorization target, if any
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
+}
+
+// Connection is one live grant. Sealed fields are bound to the row with AAD
+// "connection:<id>:<field>".
+type Connection struct {
+	ID            string
+	TenantID      string
+	IntegrationID string
+	Provider      string
+	Status        Status
+	Subject       string // id_token sub (the partner user), if any
+	Email         string
+	Scopes        []string // as granted (RFC 6749 §5.1)
+	TokenType     string
+
+	AccessToken  Sealed
+	RefreshToken Sealed
+	IDToken      Sealed
+
+	AccessExpiresAt      time.Time // zero: unknown
+	RefreshExpiresAt     time.Time // absolute lifetime end; zero: none
+	RefreshIdleExpiresAt time.Time // inactivity lifetime end; zero: none
+	LastRefreshAt        time.Time
+	ConnectedAt          time.Time
+
+	// Version increases by one on every write; UpdateConnection refuses a
+	// stale writer.
+	Version int64
+	// LeaseOwner and LeaseExpiresAt name the process refreshing the grant.
+	LeaseOwner     string
+	LeaseExpiresAt time.Time
+
+	// FailureCount, NextAttemptAt and LastError track transient refresh
+	// failures, which never change Status.
+	FailureCount  int
+	NextAttemptAt time.Time
+	LastError     string
+
+	// ReauthNoticeAt is when the next reauth_due notice about the end of
+	// RefreshExpiresAt falls due; zero means no notice was sent for this
+	// grant yet, so the first falls due at the first threshold. The broker
+	// moves it forward, version-checked, each time it sends one, so a
+	// notice is sent once across replicas (see DueForReauthNotice).
+	ReauthNoticeAt time.Time
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Event is an entry in a connection's history (connected, refreshed,
+// needs_reauth, …).
+type Event struct {
+	ID           int64
+	TenantID     string
+	ConnectionID string
+	Kind         string
+	Detail       string
+	CreatedAt    time.Time
+}
+
+// OrgMapping links a provider-side account (a Pax8 company) to the tenant's
+// own organisation id.
+type OrgMapping struct {
+	TenantID     string
+	ConnectionID string
+	ExternalID   string // e.g. the Pax8 company id
+	ExternalName string
+	OrgID        string
+	UpdatedAt    time.Time
+}
+
+// Organization is one of a tenant's own organisations (a customer record in
+// the tenant's PSA or billing system), the target of an [OrgMapping].
+type Organization struct {
+	TenantID string
+	ID       string
+	Name     string
+}
+
+// MappingLink is what POST /v1/connections/{id}/mapping-links creates: a
+// short-lived page URL on which a tenant's user maps the connection's
+// companies. The link token is stored hashed.
+type MappingLink struct {
+	ID           string
+	TokenHash    []byte
+	TenantID     string
+	ConnectionID string
+	ExpiresAt    time.Time
+	CreatedAt    time.Time
+}
+
+// ConnectionFilter narrows ListConnections. Empty fields match everything.
+type ConnectionFilter struct {
+	TenantID string
+	Status   Status
+}
+
+// Store is grantd's persistence. Every method is safe for concurrent use.
+// Times are stored and returned in UTC with at least microsecond precision.
+// Tenant scoping is the caller's job (the broker checks TenantID), except
+// where a method takes a tenant id.
+type Store interface {
+	CreateTenant(ctx context.Context, t Tenant) error
+	GetTenant(ctx context.Context, id string) (Tenant, error)
+	ListTenants(ctx context.Context) ([]Tenant, error)
+
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	// GetAPIKeyByHash returns ErrNotFound for an unknown hash.
+	GetAPIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
+
+	CreateIntegration(ctx context.Context, in Integration) error
+	GetIntegration(ctx context.Context, id string) (Integration, error)
+	// ListIntegrations returns the tenant's integrations and the operator's
+	// (TenantID ""), ordered by CreatedAt.
+	ListIntegrations(ctx context.Context, tenantID string) ([]Integration, error)
+	UpdateIntegration(ctx context.Context, id string, update func(Integration) (Integration, error)) error
+
+	CreateConnectLink(ctx context.Context, l ConnectLink) error
+	GetConnectLinkByTokenHash(ctx context.Context, hash []byte) (ConnectLink, error)
+
+	CreateConnectSession(ctx context.Context, s ConnectSession) error
+	// ConsumeConnectSession atomically deletes and returns the session with
+	// that state hash. A second call returns ErrNotFound. Expiry is the
+	// caller's check.
+	ConsumeConnectSession(ctx context.Context, stateHash []byte) (ConnectSession, error)
+	// DeleteExpired removes connect sessions and links that expired before
+	// now and returns how many rows went.
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
+
+	// CreateConnection stores c with Version 1.
+	CreateConnection(ctx context.Context, c Connection) error
+	GetConnection(ctx context.Context, id string) (Connection, error)
+	// ListConnections returns the connections matching f, oldest first.
+	ListConnections(ctx context.Context, f ConnectionFilter) ([]Connection, error)
+	// UpdateConnection reads the row, calls update and writes the result
+	// with Version+1 in one transaction, and returns the row as written.
+	// It returns ErrConflict when the row's version changed between read
+	// and write or update returns a different Version (a stale snapshot),
+	// and whatever update returns, unchanged, when update fails; either way
+	// nothing is written. ID, TenantID and CreatedAt cannot change. update
+	// runs inside the transaction and must not call the store (on SQLite,
+	// with one write connection, it would deadlock).
+	UpdateConnection(ctx context.Context, id string, update func(Connection) (Connection, error)) (Connection, error)
+	// AcquireLease sets the lease to owner until the given time when no
+	// other owner holds an unexpired lease (now decides expiry). It returns
+	// the row as it is after the attempt and whether the lease is owner's.
+	// It does not change Version.
+	AcquireLease(ctx context.Context, id, owner string, now, until time.Time) (Connection, bool, error)
+	// ReleaseLease clears owner's lease; a lease held by another owner is
+	// left alone.
+	ReleaseLease(ctx context.Context, id, owner string) error
+	// DueForRefresh lists active connections whose access token expires
+	// before accessBefore or whose idle lifetime ends before idleBefore.
+	DueForRefresh(ctx context.Context, accessBefore, idleBefore time.Time, limit int) ([]Connection, error)
+	// DueForReauthNotice lists active connections whose absolute lifetime
+	// (RefreshExpiresAt) ends after now and no later than before, and whose
+	// ReauthNoticeAt is zero or not after now, soonest end first. A limit
+	// of zero or less means no limit.
+	DueForReauthNotice(ctx context.Context, now, before time.Time, limit int) ([]Connection, error)
+	// DeleteConnection removes the connection, its sealed tokens and its
+	// org mappings; its events stay as history. It returns ErrNotFound
+	// when there was nothing to delete.
+	DeleteConnection(ctx context.Context, id string) error
+
+	AddEvent(ctx context.Context, e Event) error
+	// ListEvents returns the connection's events, newest first; a limit of
+	// zero or less means all.
+	ListEvents(ctx context.Context, connectionID string, limit int) ([]Event, error)
+
+	PutOrgMapping(ctx context.Context, m OrgMapping) error
+	DeleteOrgMapping(ctx context.Context, connectionID, externalID string) error
+	ListOrgMappings(ctx context.Context, connectionID string) ([]OrgMapping, error)
+
+	// PutOrganizations replaces the tenant's organisations with orgs (whose
+	// TenantID is ignored) in one transaction. IDs must be unique within
+	// orgs (ErrAlreadyExists otherwise, and nothing changes).
+	PutOrganizations(ctx context.Context, tenantID string, orgs []Organization) error
+	// ListOrganizations returns the tenant's organisations ordered by ID.
+	ListOrganizations(ctx context.Context, tenantID string) ([]Organization, error)
+
+	CreateMappingLink(ctx context.Context, l MappingLink) error
+	// GetMappingLinkByTokenHash returns ErrNotFound for an unknown hash.
+	// Expiry is the caller's check; DeleteExpired removes expired links.
+	GetMappingLinkByTokenHash(ctx context.Context, hash []byte) (MappingLink, error)
+
+	// Meta stores small operator values such as the vault key fingerprint.
+	GetMeta(ctx context.Context, key string) (string, error)
+	PutMeta(ctx context.Context, key, value string) error
+
+	Close() error
+}

@@ -1,0 +1,124 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/grantd/grantd/internal/store"
+)
+
+func testEvents(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for i := range 5 {
+		e := store.Event{TenantID: "t1", ConnectionID: "c1", Kind: fmt.Sprintf("kind-%d", i),
+			Detail: "detail", CreatedAt: at(time.Duration(i) * time.Second)}
+		if err := s.AddEvent(ctx, e); err != nil {
+			t.Fatalf("AddEvent(%d) = %v", i, err)
+		}
+		if err := s.AddEvent(ctx, store.Event{TenantID: "t2", ConnectionID: "c2", Kind: "other"}); err != nil {
+			t.Fatalf("AddEvent(other) = %v", err)
+		}
+	}
+	all, err := s.ListEvents(ctx, "c1", 0)
+	if err != nil {
+		t.Fatalf("ListEvents = %v", err)
+	}
+	if len(all) != 5 {
+		t.Fatalf("ListEvents(no limit) = %d events, want 5", len(all))
+	}
+	for i, e := range all {
+		want := store.Event{ID: e.ID, TenantID: "t1", ConnectionID: "c1",
+			Kind: fmt.Sprintf("kind-%d", 4-i), Detail: "detail", CreatedAt: at(time.Duration(4-i) * time.Second)}
+		if diff := cmp.Diff(want, e, cmpOpts); diff != "" {
+			t.Errorf("ListEvents[%d] (-want +got):\n%s", i, diff)
+		}
+		if i > 0 && e.ID >= all[i-1].ID {
+			t.Errorf("ListEvents IDs %d then %d, want newest (highest) first", all[i-1].ID, e.ID)
+		}
+	}
+	got, err := s.ListEvents(ctx, "c1", 3)
+	if err != nil {
+		t.Fatalf("ListEvents(limit 3) = %v", err)
+	}
+	if diff := cmp.Diff(all[:3], got, cmpOpts); diff != "" {
+		t.Errorf("ListEvents(limit 3) (-want +got):\n%s", diff)
+	}
+	if got, err := s.ListEvents(ctx, "none", 10); err != nil || len(got) != 0 {
+		t.Errorf("ListEvents(none) = %v, %v; want empty", got, err)
+	}
+}
+
+func testOrgMappings(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustCreate(t, s, newConnection("c1", "t1", 0), newConnection("c2", "t1", 0))
+	m1 := store.OrgMapping{TenantID: "t1", ConnectionID: "c1", ExternalID: "co-b", ExternalName: "Bravo", OrgID: "org-2", UpdatedAt: at(0)}
+	m2 := store.OrgMapping{TenantID: "t1", ConnectionID: "c1", ExternalID: "co-a", ExternalName: "Alpha", OrgID: "org-1", UpdatedAt: at(0)}
+	other := store.OrgMapping{TenantID: "t1", ConnectionID: "c2", ExternalID: "co-a", ExternalName: "Alpha", OrgID: "org-9", UpdatedAt: at(0)}
+	for _, m := range []store.OrgMapping{m1, m2, other} {
+		if err := s.PutOrgMapping(ctx, m); err != nil {
+			t.Fatalf("PutOrgMapping(%q) = %v", m.ExternalID, err)
+		}
+	}
+	list := func(conn string) []store.OrgMapping {
+		t.Helper()
+		got, err := s.ListOrgMappings(ctx, conn)
+		if err != nil {
+			t.Fatalf("ListOrgMappings(%q) = %v", conn, err)
+		}
+		return got
+	}
+	if diff := cmp.Diff([]store.OrgMapping{m2, m1}, list("c1"), cmpOpts); diff != "" {
+		t.Errorf("ListOrgMappings(c1) (-want +got):\n%s", diff)
+	}
+	// Put replaces the mapping with the same key.
+	m1b := m1
+	m1b.OrgID, m1b.ExternalName, m1b.UpdatedAt = "org-3", "Bravo Ltd", at(time.Hour)
+	if err := s.PutOrgMapping(ctx, m1b); err != nil {
+		t.Fatalf("PutOrgMapping(replace) = %v", err)
+	}
+	if diff := cmp.Diff([]store.OrgMapping{m2, m1b}, list("c1"), cmpOpts); diff != "" {
+		t.Errorf("ListOrgMappings(c1) after replace (-want +got):\n%s", diff)
+	}
+	if err := s.DeleteOrgMapping(ctx, "c1", "co-a"); err != nil {
+		t.Fatalf("DeleteOrgMapping = %v", err)
+	}
+	if diff := cmp.Diff([]store.OrgMapping{m1b}, list("c1"), cmpOpts); diff != "" {
+		t.Errorf("ListOrgMappings(c1) after delete (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]store.OrgMapping{other}, list("c2"), cmpOpts); diff != "" {
+		t.Errorf("ListOrgMappings(c2) (-want +got):\n%s", diff)
+	}
+	if err := s.DeleteOrgMapping(ctx, "c1", "co-a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DeleteOrgMapping(deleted) = %v, want ErrNotFound", err)
+	}
+	orphan := store.OrgMapping{TenantID: "t1", ConnectionID: "nope", ExternalID: "co-a", OrgID: "org-1"}
+	if err := s.PutOrgMapping(ctx, orphan); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("PutOrgMapping(unknown connection) = %v, want ErrNotFound", err)
+	}
+}
+
+func testMeta(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if _, err := s.GetMeta(ctx, "vault_fingerprint"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetMeta(missing) = %v, want ErrNotFound", err)
+	}
+	for _, v := range []string{"fp-1", "fp-2"} {
+		if err := s.PutMeta(ctx, "vault_fingerprint", v); err != nil {
+			t.Fatalf("PutMeta(%q) = %v", v, err)
+		}
+		got, err := s.GetMeta(ctx, "vault_fingerprint")
+		if err != nil || got != v {
+			t.Errorf("GetMeta = %q, %v; want %q", got, err, v)
+		}
+	}
+	if err := s.PutMeta(ctx, "schema_note", ""); err != nil {
+		t.Fatalf("PutMeta(empty value) = %v", err)
+	}
+	if got, err := s.GetMeta(ctx, "schema_note"); err != nil || got != "" {
+		t.Errorf("GetMeta(empty value) = %q, %v; want empty, nil", got, err)
+	}
+}

@@ -1,0 +1,122 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/grantd/grantd/internal/broker"
+)
+
+// layout is what every template receives.
+type layout struct {
+	Product string
+	Title   string
+	Data    any
+}
+
+// errorPage is the data of the error template.
+type errorPage struct {
+	Title   string
+	Message string
+	Code    string
+}
+
+var funcs = template.FuncMap{
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2 Jan 2006 15:04 UTC")
+	},
+}
+
+// page renders name into a buffer and writes it with status, so a template
+// error never produces half a page.
+func (h *Handler) page(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	title := ""
+	switch d := data.(type) {
+	case errorPage:
+		title = d.Title
+	case connectPage:
+		title = "Connect " + d.Provider.DisplayName
+	case successPage:
+		title = "Connected"
+	}
+	var buf bytes.Buffer
+	if err := h.tmpl.ExecuteTemplate(&buf, name, layout{Product: h.name, Title: title, Data: data}); err != nil {
+		h.log.ErrorContext(r.Context(), "render page", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// codeStatus maps a broker failure to the status of the error page.
+func codeStatus(c broker.Code) int {
+	switch c {
+	case broker.CodeInvalidState, broker.CodeStateExpired, broker.CodeBrowserMismatch,
+		broker.CodeIssuerMismatch, broker.CodeInvalidRequest, broker.CodeInvalidReturnTo,
+		broker.CodeUnsupportedGrant:
+		return http.StatusBadRequest
+	case broker.CodeAccessDenied:
+		return http.StatusForbidden
+	case broker.CodeNotFound:
+		return http.StatusNotFound
+	case broker.CodeLinkExpired:
+		return http.StatusGone
+	case broker.CodeNeedsReauth:
+		return http.StatusConflict
+	case broker.CodeAuthorizeError, broker.CodeTokenResponse, broker.CodeIDToken, broker.CodeUpstream:
+		return http.StatusBadGateway
+	case broker.CodeUpstreamDown:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+var titles = map[int]string{
+	http.StatusBadRequest:          "This authorization cannot be completed",
+	http.StatusForbidden:           "Access was not granted",
+	http.StatusNotFound:            "This link is not valid",
+	http.StatusGone:                "This link has expired",
+	http.StatusConflict:            "Reauthorization needed",
+	http.StatusBadGateway:          "The provider did not complete the connection",
+	http.StatusServiceUnavailable:  "The provider could not be reached",
+	http.StatusInternalServerError: "Something went wrong",
+}
+
+// fail is the pages' one error adapter: it logs the cause and shows the
+// broker's safe message (a generic one for internal errors).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := broker.CodeOf(err)
+	status := codeStatus(code)
+	msg := "Something went wrong on our side. Please try again later."
+	if e, ok := errors.AsType[*broker.Error](err); ok && status != http.StatusInternalServerError {
+		msg = sentence(e.Msg)
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	h.log.Log(r.Context(), level, "page error", "route", r.Pattern, "status", status, "code", string(code), "err", err)
+	h.page(w, r, status, "error", errorPage{Title: titles[status], Message: msg, Code: string(code)})
+}
+
+// sentence capitalises msg and ends it with a full stop.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}

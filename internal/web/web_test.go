@@ -1,0 +1,326 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grantd/grantd/internal/broker"
+	"github.com/grantd/grantd/internal/store"
+	"github.com/grantd/grantd/internal/web"
+)
+
+func checkSecurityHeaders(t *testing.T, what string, p page) {
+	t.Helper()
+	for k, want := range map[string]string{
+		"X-Frame-Options": "DENY",
+		"Referrer-Policy": "no-referrer",
+	} {
+		if got := p.header.Get(k); got != want {
+			t.Errorf("%s: %s = %q, want %q", what, k, got, want)
+		}
+	}
+	csp := p.header.Get("Content-Security-Policy")
+	if !strings.HasPrefix(csp, "default-src 'none'; style-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("%s: Content-Security-Policy = %q, want a strict policy", what, csp)
+	}
+	// No third-party subresources: every src/href is local.
+	for _, attr := range []string{`src="`, `href="`} {
+		for _, part := range strings.Split(p.body, attr)[1:] {
+			if !strings.HasPrefix(part, "/") {
+				t.Errorf("%s: non-local %s%.40s", what, attr, part)
+			}
+		}
+	}
+}
+
+func TestConnectPage(t *testing.T) {
+	e := newEnv(t)
+	u := e.link(broker.LinkRequest{})
+	p := get(t, browser(), "GET", u)
+	if p.status != 200 {
+		t.Fatalf("status %d: %s", p.status, p.body)
+	}
+	checkSecurityHeaders(t, "connect page", p)
+	for _, want := range []string{
+		"Integrate with Pax8",
+		"Acme automation",
+		"Manage:Pax8Data", "Read and manage your Pax8 data",
+		"offline_access", "Keep this connection working",
+		`action="/connect/`,
+	} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("connect page lacks %q", want)
+		}
+	}
+	if strings.Contains(p.body, "ReAuthorize") {
+		t.Errorf("connect page offers ReAuthorize without a connection")
+	}
+	if got := p.header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store (the URL holds the link token)", got)
+	}
+	// The redirect after the form goes to the provider: form-action allows it.
+	sbOrigin := e.sb.Endpoints("pax8").AuthorizeURL
+	sbu, _ := url.Parse(sbOrigin)
+	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+sbu.Scheme+"://"+sbu.Host) {
+		t.Errorf("CSP %q does not allow the provider in form-action", csp)
+	}
+	if p := get(t, browser(), "GET", e.srv.URL+"/static/style.css"); p.status != 200 || !strings.Contains(p.header.Get("Content-Type"), "text/css") {
+		t.Errorf("stylesheet: %d %s", p.status, p.header.Get("Content-Type"))
+	}
+}
+
+func TestBadLinks(t *testing.T) {
+	e := newEnv(t)
+	p := get(t, browser(), "GET", e.srv.URL+"/connect/not-a-real-token")
+	if p.status != 404 || !strings.Contains(p.body, "This connect link is not valid") {
+		t.Errorf("unknown link: %d %s", p.status, p.body)
+	}
+	checkSecurityHeaders(t, "error page", p)
+	u := e.link(broker.LinkRequest{})
+	e.clk.Advance(25 * time.Hour)
+	p = get(t, browser(), "GET", u)
+	if p.status != http.StatusGone || !strings.Contains(p.body, "expired") {
+		t.Errorf("expired link: %d %s", p.status, p.body)
+	}
+	p = get(t, browser(), "POST", u+"/start")
+	if p.status != http.StatusGone {
+		t.Errorf("start with an expired link: %d, want 410", p.status)
+	}
+	if p := get(t, browser(), "GET", e.srv.URL+"/nope"); p.status != 404 {
+		t.Errorf("GET /nope = %d, want 404", p.status)
+	}
+}
+
+// TestFullFlow runs the Pax8 delegated flow over plain HTTP: page, button,
+// sandbox login and consent, callback, success page (SEC-10 headers).
+func TestFullFlow(t *testing.T) {
+	e := newEnv(t)
+	c := browser()
+	auth := e.start(c, e.link(broker.LinkRequest{}))
+	au, _ := url.Parse(auth)
+	q := au.Query()
+	if q.Get("code_challenge_method") != "S256" || q.Get("audience") != "https://api.pax8.com" || q.Get("state") == "" {
+		t.Errorf("authorization URL %s lacks S256, audience or state", auth)
+	}
+	// The browser binding cookie.
+	srvURL, _ := url.Parse(e.srv.URL)
+	var flow *http.Cookie
+	for _, ck := range c.Jar.Cookies(srvURL) {
+		if ck.Name == web.FlowCookie {
+			flow = ck
+		}
+	}
+	if flow == nil || len(flow.Value) < 43 {
+		t.Fatalf("no %s cookie after start", web.FlowCookie)
+	}
+	cb := e.consent(c, auth, true)
+	p := get(t, c, "GET", cb)
+	if p.status != 200 {
+		t.Fatalf("callback: %d %s", p.status, p.body)
+	}
+	if !strings.Contains(p.body, "Connected to Pax8 as") || !strings.Contains(p.body, partner) {
+		t.Errorf("success page lacks the account: %s", p.body)
+	}
+	checkSecurityHeaders(t, "callback", p)
+	if got := p.header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("callback Cache-Control = %q, want no-store (SEC-10)", got)
+	}
+	cbu, _ := url.Parse(cb)
+	if code := cbu.Query().Get("code"); code == "" || strings.Contains(p.body, code) {
+		t.Errorf("the success page repeats the code (SEC-10)")
+	}
+	cs := e.connections()
+	if len(cs) != 1 || cs[0].TenantID != tenantID || cs[0].Status != store.StatusActive || cs[0].Email != partner {
+		t.Fatalf("connections = %+v, want one active connection of %s", cs, tenantID)
+	}
+	if n := e.codeExchanges(); n != 1 {
+		t.Errorf("code exchanges = %d, want 1", n)
+	}
+}
+
+// TestReturnTo checks the 303 to the allow-listed URL carries nothing from
+// the authorization response (SEC-10).
+func TestReturnTo(t *testing.T) {
+	e := newEnv(t)
+	c := browser()
+	cb := e.consent(c, e.start(c, e.link(broker.LinkRequest{ReturnTo: appURL})), true)
+	p := get(t, c, "GET", cb)
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != appURL {
+		t.Fatalf("callback = %d to %q, want 303 to %s", p.status, p.header.Get("Location"), appURL)
+	}
+	if p.header.Get("Referrer-Policy") != "no-referrer" || p.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("redirecting callback headers: %v (SEC-10)", p.header)
+	}
+	if len(e.connections()) != 1 {
+		t.Errorf("no connection stored")
+	}
+}
+
+// TestCallbackRejections covers the callback cases that must end on an
+// error page with no token request and nothing stored.
+func TestCallbackRejections(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		allow      bool
+		tamper     func(e *env, cb *url.URL) (*http.Client, string)
+		wantStatus int
+		wantText   string
+	}{
+		{"SEC-01 missing state", true, func(e *env, cb *url.URL) (*http.Client, string) {
+			q := cb.Query()
+			q.Del("state")
+			cb.RawQuery = q.Encode()
+			return nil, cb.String()
+		}, 400, "has no state"},
+		{"SEC-01 altered state", true, func(e *env, cb *url.URL) (*http.Client, string) {
+			q := cb.Query()
+			q.Set("state", q.Get("state")+"x")
+			cb.RawQuery = q.Encode()
+			return nil, cb.String()
+		}, 400, "unknown or was already used"},
+		{"SEC-01 other browser", true, func(e *env, cb *url.URL) (*http.Client, string) {
+			return browser(), cb.String()
+		}, 400, "another browser"},
+		{"SEC-03 expired state", true, func(e *env, cb *url.URL) (*http.Client, string) {
+			e.clk.Advance(11 * time.Minute)
+			return nil, cb.String()
+		}, 400, "expired"},
+		{"SEC-11 access denied", false, func(e *env, cb *url.URL) (*http.Client, string) {
+			return nil, cb.String()
+		}, 403, "Access was not granted at Pax8"},
+		{"SEC-21 iss mismatch", true, func(e *env, cb *url.URL) (*http.Client, string) {
+			q := cb.Query()
+			q.Set("iss", "https://attacker.example/")
+			cb.RawQuery = q.Encode()
+			return nil, cb.String()
+		}, 400, "unexpected issuer"},
+		{"SEC-24 other integration's callback path", true, func(e *env, cb *url.URL) (*http.Client, string) {
+			cb.Path = "/oauth/callback/int_other"
+			return nil, cb.String()
+		}, 400, "another integration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			c := browser()
+			cb := e.consent(c, e.start(c, e.link(broker.LinkRequest{ReturnTo: appURL})), tc.allow)
+			cbu, _ := url.Parse(cb)
+			other, target := tc.tamper(e, cbu)
+			if other != nil {
+				c = other
+			}
+			p := get(t, c, "GET", target)
+			if p.status != tc.wantStatus || !strings.Contains(p.body, tc.wantText) {
+				t.Errorf("callback = %d, want %d with %q; body:\n%s", p.status, tc.wantStatus, tc.wantText, p.body)
+			}
+			checkSecurityHeaders(t, "callback error", p)
+			if p.header.Get("Cache-Control") != "no-store" || p.header.Get("Location") != "" {
+				t.Errorf("error callback: Cache-Control %q, Location %q (SEC-10)", p.header.Get("Cache-Control"), p.header.Get("Location"))
+			}
+			if cs := e.connections(); len(cs) != 0 {
+				t.Errorf("connections stored: %d, want 0", len(cs))
+			}
+			if n := e.codeExchanges(); n != 0 {
+				t.Errorf("token requests = %d, want 0", n)
+			}
+		})
+	}
+}
+
+// TestCallbackReplaySEC02 replays the exact callback URL: the second gets
+// an error page and the code is exchanged once.
+func TestCallbackReplaySEC02(t *testing.T) {
+	e := newEnv(t)
+	c := browser()
+	cb := e.consent(c, e.start(c, e.link(broker.LinkRequest{})), true)
+	if p := get(t, c, "GET", cb); p.status != 200 {
+		t.Fatalf("first callback: %d", p.status)
+	}
+	p := get(t, c, "GET", cb)
+	if p.status != 400 || !strings.Contains(p.body, "already used") {
+		t.Errorf("replayed callback = %d %s, want 400", p.status, p.body)
+	}
+	if n := e.codeExchanges(); n != 1 {
+		t.Errorf("code exchanges = %d, want 1", n)
+	}
+	if n := len(e.connections()); n != 1 {
+		t.Errorf("connections = %d, want 1", n)
+	}
+}
+
+func TestReAuthorizeButton(t *testing.T) {
+	e := newEnv(t)
+	c := browser()
+	cb := e.consent(c, e.start(c, e.link(broker.LinkRequest{})), true)
+	if p := get(t, c, "GET", cb); p.status != 200 {
+		t.Fatalf("callback: %d", p.status)
+	}
+	conn := e.connections()[0]
+	u := e.link(broker.LinkRequest{ConnectionID: conn.ID})
+	p := get(t, browser(), "GET", u)
+	if !strings.Contains(p.body, ">ReAuthorize<") || strings.Contains(p.body, "Integrate with Pax8") {
+		t.Errorf("page for an existing connection lacks ReAuthorize:\n%s", p.body)
+	}
+	if strings.Contains(p.body, "reauth-warning") {
+		t.Errorf("warning shown for an active connection")
+	}
+	if _, err := e.st.UpdateConnection(t.Context(), conn.ID, func(c store.Connection) (store.Connection, error) {
+		c.Status = store.StatusNeedsReauth
+		return c, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p = get(t, browser(), "GET", u)
+	if !strings.Contains(p.body, "reauth-warning") || !strings.Contains(p.body, "needs_reauth") {
+		t.Errorf("needs_reauth connection: no warning:\n%s", p.body)
+	}
+	// Reauthorizing restores the same connection.
+	c = browser()
+	cb = e.consent(c, e.start(c, u), true)
+	if p := get(t, c, "GET", cb); p.status != 200 {
+		t.Fatalf("reauthorize callback: %d %s", p.status, p.body)
+	}
+	cs := e.connections()
+	if len(cs) != 1 || cs[0].ID != conn.ID || cs[0].Status != store.StatusActive {
+		t.Errorf("after reauthorization: %+v, want %s active", cs, conn.ID)
+	}
+}
+
+func TestStartRejectsCrossOrigin(t *testing.T) {
+	e := newEnv(t)
+	u := e.link(broker.LinkRequest{})
+	p := get(t, browser(), "POST", u+"/start", "Sec-Fetch-Site", "cross-site")
+	if p.status != http.StatusForbidden {
+		t.Errorf("cross-site POST = %d, want 403", p.status)
+	}
+	if n := e.sb.Stats().Providers["pax8"].AuthorizeRequests; n != 0 {
+		t.Errorf("authorize requests = %d, want 0", n)
+	}
+	p = get(t, browser(), "GET", u+"/start")
+	if p.status == http.StatusSeeOther {
+		t.Errorf("GET start redirected; starting must need a POST")
+	}
+}
+
+func TestFlowCookieAttributes(t *testing.T) {
+	e := newEnv(t)
+	res, err := browser().Post(e.link(broker.LinkRequest{})+"/start", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var got *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == web.FlowCookie {
+			got = c
+		}
+	}
+	if got == nil {
+		t.Fatal("no flow cookie")
+	}
+	if !got.HttpOnly || got.SameSite != http.SameSiteLaxMode || got.Path != "/" || got.MaxAge != 600 {
+		t.Errorf("cookie = %+v, want HttpOnly, SameSite=Lax, Path=/, Max-Age=600", got)
+	}
+}

@@ -137,6 +137,14 @@ type Refresh struct {
 	// absolute lifetime ends within each of these (default 720h and 168h,
 	// that is 30 and 7 days; an empty list sends none).
 	ReauthNotices []Duration `yaml:"reauth_notices"`
+	// Timeout bounds one token request to a provider (default 20s).
+	Timeout Duration `yaml:"timeout"`
+	// LeaseTTL is how long one replica may hold a connection's refresh
+	// lease (default 60s). It must exceed Timeout, so a refresh's answer is
+	// always stored by the replica that asked for it; a replica that dies
+	// holding the lease delays that connection's next refresh by at most
+	// this long.
+	LeaseTTL Duration `yaml:"lease_ttl"`
 }
 
 // Webhook is one receiver of connection events: grantd POSTs each event as
@@ -181,6 +189,8 @@ func Default() *Config {
 			Interval:   Duration(time.Minute),
 			Ahead:      Duration(10 * time.Minute),
 			IdleMargin: Duration(120 * time.Hour),
+			Timeout:    Duration(20 * time.Second),
+			LeaseTTL:   Duration(time.Minute),
 			ReauthNotices: []Duration{
 				Duration(30 * 24 * time.Hour),
 				Duration(7 * 24 * time.Hour),

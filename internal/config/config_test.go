@@ -116,6 +116,8 @@ func TestDefaults(t *testing.T) {
 		{"refresh.interval", got.Refresh.Interval.D().String(), "1m0s"},
 		{"refresh.ahead", got.Refresh.Ahead.D().String(), "10m0s"},
 		{"refresh.idle_margin", got.Refresh.IdleMargin.D().String(), "120h0m0s"},
+		{"refresh.timeout", got.Refresh.Timeout.D().String(), "20s"},
+		{"refresh.lease_ttl", got.Refresh.LeaseTTL.D().String(), "1m0s"},
 		{"token_cache_ttl", got.TokenCacheTTL.D().String(), "1s"},
 		{"connect.session_ttl", got.Connect.SessionTTL.D().String(), "10m0s"},
 		{"connect.link_ttl", got.Connect.LinkTTL.D().String(), "24h0m0s"},
@@ -215,6 +217,8 @@ integrations:
     client_secret_file: /nonexistent/daxko-password
 refresh:
   interval: 0s
+  timeout: 30s
+  lease_ttl: 30s
 connect:
   session_ttl: 0s
 `
@@ -249,6 +253,7 @@ connect:
 		"integrations[3].client_secret_file: open /nonexistent/daxko-password",
 		"integrations[3].partner_token_env: is required for daxko",
 		"refresh.interval: must be positive",
+		"refresh.lease_ttl: must exceed refresh.timeout (30s)",
 		"connect.session_ttl: must be positive",
 	} {
 		if !strings.Contains(msg, want) {

@@ -129,6 +129,8 @@ func (c *Config) Validate() error {
 		{"refresh.interval", c.Refresh.Interval},
 		{"refresh.ahead", c.Refresh.Ahead},
 		{"refresh.idle_margin", c.Refresh.IdleMargin},
+		{"refresh.timeout", c.Refresh.Timeout},
+		{"refresh.lease_ttl", c.Refresh.LeaseTTL},
 		{"connect.session_ttl", c.Connect.SessionTTL},
 		{"connect.link_ttl", c.Connect.LinkTTL},
 	}
@@ -136,6 +138,9 @@ func (c *Config) Validate() error {
 		if d.d <= 0 {
 			add(d.path, "must be positive")
 		}
+	}
+	if c.Refresh.Timeout > 0 && c.Refresh.LeaseTTL <= c.Refresh.Timeout {
+		add("refresh.lease_ttl", "must exceed refresh.timeout (%s), or a slow answer could be stored by no one", c.Refresh.Timeout.D())
 	}
 	if c.TokenCacheTTL < 0 {
 		add("token_cache_ttl", "must not be negative")

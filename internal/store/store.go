@@ -141,6 +141,18 @@ type Connection struct {
 	LeaseOwner     string
 	LeaseExpiresAt time.Time
 
+	// RefreshAttempt, RefreshStartedAt and RefreshReplays are the refresh
+	// journal, written before a refresh request that may consume the
+	// refresh token leaves and cleared when its outcome is stored.
+	// RefreshAttempt names the request in flight ("" when none);
+	// RefreshStartedAt is when the current refresh token was first sent;
+	// RefreshReplays counts how often it was sent again after an answer was
+	// lost. A non-empty RefreshAttempt with no live lease is a refresh whose
+	// answer nobody stored (see InterruptedRefreshes).
+	RefreshAttempt   string
+	RefreshStartedAt time.Time
+	RefreshReplays   int
+
 	// FailureCount, NextAttemptAt and LastError track transient refresh
 	// failures, which never change Status.
 	FailureCount  int
@@ -260,6 +272,11 @@ type Store interface {
 	// ReleaseLease clears owner's lease; a lease held by another owner is
 	// left alone.
 	ReleaseLease(ctx context.Context, id, owner string) error
+	// InterruptedRefreshes lists active connections with a refresh journal
+	// entry (RefreshAttempt) and no lease live at now: refreshes whose
+	// process died or gave up between sending and storing. Oldest first; a
+	// limit of zero or less means no limit.
+	InterruptedRefreshes(ctx context.Context, now time.Time, limit int) ([]Connection, error)
 	// DueForRefresh lists active connections whose access token expires
 	// before accessBefore or whose idle lifetime ends before idleBefore.
 	DueForRefresh(ctx context.Context, accessBefore, idleBefore time.Time, limit int) ([]Connection, error)

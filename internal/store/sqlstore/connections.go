@@ -14,7 +14,8 @@ const connectionCols = `id, tenant_id, integration_id, provider, status, subject
 	scopes, token_type, access_token, refresh_token, id_token, access_expires_at,
 	refresh_expires_at, refresh_idle_expires_at, last_refresh_at, connected_at, version,
 	lease_owner, lease_expires_at, failure_count, next_attempt_at, last_error,
-	created_at, updated_at, reauth_notice_at`
+	created_at, updated_at, reauth_notice_at, refresh_attempt, refresh_started_at,
+	refresh_replays`
 
 func scanConnection(s scanner) (store.Connection, error) {
 	var c store.Connection
@@ -26,7 +27,8 @@ func scanConnection(s scanner) (store.Connection, error) {
 		timeCol{&c.RefreshExpiresAt}, timeCol{&c.RefreshIdleExpiresAt},
 		timeCol{&c.LastRefreshAt}, timeCol{&c.ConnectedAt}, &c.Version, &c.LeaseOwner,
 		timeCol{&c.LeaseExpiresAt}, &c.FailureCount, timeCol{&c.NextAttemptAt},
-		&c.LastError, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, timeCol{&c.ReauthNoticeAt})
+		&c.LastError, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, timeCol{&c.ReauthNoticeAt},
+		&c.RefreshAttempt, timeCol{&c.RefreshStartedAt}, &c.RefreshReplays)
 	c.Status = store.Status(status)
 	return c, err
 }
@@ -57,14 +59,15 @@ func (db *DB) CreateConnection(ctx context.Context, c store.Connection) error {
 	d := db.d
 	_, err := db.w.ExecContext(ctx, `INSERT INTO connections (`+connectionCols+`)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-	1, $18, $19, $20, $21, $22, $23, $24, $25)`,
+	1, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`,
 		c.ID, c.TenantID, c.IntegrationID, c.Provider, string(c.Status), c.Subject, c.Email,
 		listArg(c.Scopes), c.TokenType, bytesArg(c.AccessToken), bytesArg(c.RefreshToken),
 		bytesArg(c.IDToken), d.timeArg(c.AccessExpiresAt), d.timeArg(c.RefreshExpiresAt),
 		d.timeArg(c.RefreshIdleExpiresAt), d.timeArg(c.LastRefreshAt),
 		d.timeArg(c.ConnectedAt), c.LeaseOwner, d.timeArg(c.LeaseExpiresAt),
 		c.FailureCount, d.timeArg(c.NextAttemptAt), c.LastError,
-		d.timeArg(db.createdAt(c.CreatedAt)), d.timeArg(c.UpdatedAt), d.timeArg(c.ReauthNoticeAt))
+		d.timeArg(db.createdAt(c.CreatedAt)), d.timeArg(c.UpdatedAt), d.timeArg(c.ReauthNoticeAt),
+		c.RefreshAttempt, d.timeArg(c.RefreshStartedAt), c.RefreshReplays)
 	if err != nil {
 		return insertErr("connection "+c.ID, err)
 	}
@@ -130,7 +133,8 @@ func (db *DB) UpdateConnection(ctx context.Context, id string, update func(store
 	access_expires_at = $13, refresh_expires_at = $14, refresh_idle_expires_at = $15,
 	last_refresh_at = $16, connected_at = $17, lease_owner = $18, lease_expires_at = $19,
 	failure_count = $20, next_attempt_at = $21, last_error = $22, updated_at = $23,
-	reauth_notice_at = $24, version = version + 1
+	reauth_notice_at = $24, refresh_attempt = $25, refresh_started_at = $26,
+	refresh_replays = $27, version = version + 1
 	WHERE id = $1 AND version = $2 RETURNING `+connectionCols,
 			id, old.Version, next.IntegrationID, next.Provider, string(next.Status),
 			next.Subject, next.Email, listArg(next.Scopes), next.TokenType,
@@ -139,7 +143,8 @@ func (db *DB) UpdateConnection(ctx context.Context, id string, update func(store
 			d.timeArg(next.RefreshIdleExpiresAt), d.timeArg(next.LastRefreshAt),
 			d.timeArg(next.ConnectedAt), next.LeaseOwner, d.timeArg(next.LeaseExpiresAt),
 			next.FailureCount, d.timeArg(next.NextAttemptAt), next.LastError,
-			d.timeArg(next.UpdatedAt), d.timeArg(next.ReauthNoticeAt)))
+			d.timeArg(next.UpdatedAt), d.timeArg(next.ReauthNoticeAt), next.RefreshAttempt,
+			d.timeArg(next.RefreshStartedAt), next.RefreshReplays))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("update connection %s: version %d changed: %w",
 				id, old.Version, store.ErrConflict)
@@ -219,6 +224,23 @@ func (db *DB) DueForRefresh(ctx context.Context, accessBefore, idleBefore time.T
 	}
 	rows, err := db.r.QueryContext(ctx, q, args...)
 	return collectConnections("due for refresh", rows, err)
+}
+
+// InterruptedRefreshes lists active connections whose refresh journal names
+// an attempt and whose lease is free or expired at now, oldest attempt
+// first. A limit of zero or less means no limit.
+func (db *DB) InterruptedRefreshes(ctx context.Context, now time.Time, limit int) ([]store.Connection, error) {
+	q := `SELECT ` + connectionCols + ` FROM connections
+	WHERE status = $1 AND refresh_attempt <> ''
+	AND (lease_owner = '' OR lease_expires_at IS NULL OR lease_expires_at < $2)
+	ORDER BY refresh_started_at, id`
+	args := []any{string(store.StatusActive), db.d.timeArg(now)}
+	if limit > 0 {
+		q += ` LIMIT $3`
+		args = append(args, limit)
+	}
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	return collectConnections("interrupted refreshes", rows, err)
 }
 
 // DueForReauthNotice lists active connections whose absolute lifetime ends

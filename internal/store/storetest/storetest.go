@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Leases", testLeases},
 		{"LeaseConcurrent", testLeaseConcurrent},
 		{"DueForRefresh", testDueForRefresh},
+		{"RefreshJournal", testRefreshJournal},
 		{"DueForReauthNotice", testDueForReauthNotice},
 		{"DeleteConnection", testDeleteConnection},
 		{"Events", testEvents},

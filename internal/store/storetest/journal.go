@@ -1,0 +1,82 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/grantd/grantd/internal/store"
+)
+
+// testRefreshJournal checks that the refresh journal round-trips through
+// CreateConnection and UpdateConnection, and that InterruptedRefreshes
+// lists exactly the active rows with a journal entry and no live lease
+// (RT-04).
+func testRefreshJournal(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	now := at(time.Hour)
+	withAttempt := func(id string, started time.Duration) store.Connection {
+		c := newConnection(id, "t1", 0)
+		c.RefreshAttempt = "att_" + id
+		c.RefreshStartedAt = at(started)
+		return c
+	}
+	free := withAttempt("free", 10*time.Minute)
+	free.RefreshReplays = 1
+	lapsed := withAttempt("lapsed", 5*time.Minute)
+	lapsed.LeaseOwner, lapsed.LeaseExpiresAt = "dead", at(59*time.Minute)
+	live := withAttempt("live", time.Minute)
+	live.LeaseOwner, live.LeaseExpiresAt = "alive", at(61*time.Minute)
+	reauth := withAttempt("reauth", time.Minute)
+	reauth.Status = store.StatusNeedsReauth
+	none := newConnection("none", "t1", 0)
+	mustCreate(t, s, free, lapsed, live, reauth, none)
+
+	got := mustGet(t, s, "free")
+	if got.RefreshAttempt != "att_free" || !got.RefreshStartedAt.Equal(norm(free.RefreshStartedAt)) || got.RefreshReplays != 1 {
+		t.Errorf("journal read back as %q, %v, %d; want att_free, %v, 1", got.RefreshAttempt, got.RefreshStartedAt, got.RefreshReplays, free.RefreshStartedAt)
+	}
+	if got := mustGet(t, s, "none"); got.RefreshAttempt != "" || !got.RefreshStartedAt.IsZero() || got.RefreshReplays != 0 {
+		t.Errorf("empty journal read back as %q, %v, %d", got.RefreshAttempt, got.RefreshStartedAt, got.RefreshReplays)
+	}
+
+	ids := func(limit int) []string {
+		list, err := s.InterruptedRefreshes(ctx, now, limit)
+		if err != nil {
+			t.Fatalf("InterruptedRefreshes(limit %d) = %v", limit, err)
+		}
+		var out []string
+		for _, c := range list {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"lapsed", "free"}, ids(0), cmpOpts); diff != "" {
+		t.Errorf("InterruptedRefreshes (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"lapsed"}, ids(1), cmpOpts); diff != "" {
+		t.Errorf("InterruptedRefreshes(limit 1) (-want +got):\n%s", diff)
+	}
+
+	// Clearing the journal through UpdateConnection takes the row off the
+	// list; writing one puts it on.
+	if _, err := s.UpdateConnection(ctx, "free", func(c store.Connection) (store.Connection, error) {
+		c.RefreshAttempt, c.RefreshStartedAt, c.RefreshReplays = "", time.Time{}, 0
+		return c, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateConnection(ctx, "none", func(c store.Connection) (store.Connection, error) {
+		c.RefreshAttempt, c.RefreshStartedAt, c.RefreshReplays = "att_none", at(0), 2
+		return c, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, s, "none"); got.RefreshAttempt != "att_none" || got.RefreshReplays != 2 || !got.RefreshStartedAt.Equal(norm(at(0))) {
+		t.Errorf("updated journal read back as %q, %v, %d", got.RefreshAttempt, got.RefreshStartedAt, got.RefreshReplays)
+	}
+	if diff := cmp.Diff([]string{"none", "lapsed"}, ids(0), cmpOpts); diff != "" {
+		t.Errorf("InterruptedRefreshes after updates (-want +got):\n%s", diff)
+	}
+}

@@ -2,9 +2,11 @@ package config
 
 import (
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
+	"github.com/grantd/grantd/internal/clientip"
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/vault"
 )
@@ -58,6 +60,8 @@ type Config struct {
 	Connect Connect `yaml:"connect"`
 	// Webhooks receive connection events (see package notify).
 	Webhooks []Webhook `yaml:"webhooks"`
+	// Server tunes how the HTTP server treats its callers.
+	Server Server `yaml:"server"`
 
 	// AdminKey is the resolved admin key.
 	AdminKey Secret `yaml:"-"`
@@ -172,6 +176,44 @@ type Connect struct {
 	LinkTTL Duration `yaml:"link_ttl"`
 }
 
+// Server tunes how the HTTP server treats its callers.
+type Server struct {
+	// TrustedProxies lists the reverse proxies, each an IP address or a
+	// CIDR prefix, whose X-Forwarded-For header names the client (see
+	// package clientip, RFC 9700 §4.13). The default, empty, trusts no
+	// proxy: the client is the TCP peer. X-Forwarded-Proto and
+	// X-Forwarded-Host are never used, whoever sends them: URLs come from
+	// public_url.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// AuthFailureLimit limits failed API authentications per client
+	// address.
+	AuthFailureLimit AuthFailureLimit `yaml:"auth_failure_limit"`
+}
+
+// AuthFailureLimit is a token bucket per client address: Burst failed
+// authentications (401) in a row, then one more every Every. While it is
+// empty, the address's API requests are answered 429 before their key is
+// checked.
+type AuthFailureLimit struct {
+	// Burst is the bucket's size (default 20).
+	Burst int `yaml:"burst"`
+	// Every is how often the bucket gains one failure back (default 1s).
+	Every Duration `yaml:"every"`
+}
+
+// TrustedPrefixes returns Server.TrustedProxies parsed by
+// [clientip.ParsePrefix], leaving out the entries [Config.Validate]
+// reports as invalid.
+func (s Server) TrustedPrefixes() []netip.Prefix {
+	var ps []netip.Prefix
+	for _, e := range s.TrustedProxies {
+		if p, err := clientip.ParsePrefix(e); err == nil {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
 // Default returns the configuration used when nothing is configured. YAML
 // is decoded over it, so a field written in the file, even as zero,
 // replaces its default.
@@ -199,6 +241,9 @@ func Default() *Config {
 		Connect: Connect{
 			SessionTTL: Duration(10 * time.Minute),
 			LinkTTL:    Duration(24 * time.Hour),
+		},
+		Server: Server{
+			AuthFailureLimit: AuthFailureLimit{Burst: 20, Every: Duration(time.Second)},
 		},
 	}
 }

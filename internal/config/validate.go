@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/grantd/grantd/internal/clientip"
 	"github.com/grantd/grantd/internal/notify"
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/vault"
@@ -30,7 +31,8 @@ const minAdminKeyLen = 16
 // checks the listen address, URLs (https, or http on loopback in dev mode,
 // SEC-52), the database, log settings, providers (each validated, issuers
 // unique, SEC-25), integrations (known provider, unique id, client id,
-// secrets present), the return_to allow-list and durations.
+// secrets present), the return_to allow-list, durations, and the server's
+// trusted proxies (SEC-53) and failed-authentication limit.
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(path, format string, args ...any) {
@@ -133,6 +135,7 @@ func (c *Config) Validate() error {
 		{"refresh.lease_ttl", c.Refresh.LeaseTTL},
 		{"connect.session_ttl", c.Connect.SessionTTL},
 		{"connect.link_ttl", c.Connect.LinkTTL},
+		{"server.auth_failure_limit.every", c.Server.AuthFailureLimit.Every},
 	}
 	for _, d := range durations {
 		if d.d <= 0 {
@@ -158,6 +161,14 @@ func (c *Config) Validate() error {
 	}
 	for i, w := range c.Webhooks {
 		errs = append(errs, c.validateWebhook(i, w)...)
+	}
+	for i, e := range c.Server.TrustedProxies {
+		if _, err := clientip.ParsePrefix(e); err != nil {
+			add(fmt.Sprintf("server.trusted_proxies[%d]", i), "%v", err)
+		}
+	}
+	if c.Server.AuthFailureLimit.Burst <= 0 {
+		add("server.auth_failure_limit.burst", "must be positive")
 	}
 	return errors.Join(errs...)
 }

@@ -43,6 +43,9 @@ type env struct {
 	tenant   string
 	integ    store.Integration
 	provider provider.Provider
+	// refreshTimeout and leaseTTL are the brokers' RefreshTimeout and
+	// LeaseTTL (zero: the defaults).
+	refreshTimeout, leaseTTL time.Duration
 }
 
 type envOption func(*envConfig)
@@ -52,10 +55,18 @@ type envConfig struct {
 	postgres bool
 	cacheTTL time.Duration
 	mutate   func(*provider.Provider)
+	// refreshTimeout and leaseTTL override the broker's defaults.
+	refreshTimeout, leaseTTL time.Duration
 }
 
 func withSettings(s sandbox.Settings) envOption { return func(c *envConfig) { c.settings = s } }
 func withPostgres() envOption                   { return func(c *envConfig) { c.postgres = true } }
+
+// withRefreshTimeout sets the brokers' RefreshTimeout, and their LeaseTTL
+// to twice that.
+func withRefreshTimeout(d time.Duration) envOption {
+	return func(c *envConfig) { c.refreshTimeout, c.leaseTTL = d, 2*d }
+}
 func withProvider(f func(*provider.Provider)) envOption {
 	return func(c *envConfig) { c.mutate = f }
 }
@@ -72,7 +83,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	clk := testenv.NewClock()
 	sb, ep := sandboxtest.Start(t, sandbox.Options{Now: clk.Now, Pax8: cfg.settings})
-	e := &env{t: t, clk: clk, sb: sb, ep: ep}
+	e := &env{t: t, clk: clk, sb: sb, ep: ep, refreshTimeout: cfg.refreshTimeout, leaseTTL: cfg.leaseTTL}
 	if cfg.postgres {
 		e.dsn = storetest.NewPostgres(t)
 	} else {
@@ -125,15 +136,17 @@ func (e *env) newBroker(owner string, cacheTTL time.Duration) *broker.Broker {
 func (e *env) newBrokerOn(st store.Store, owner string, cacheTTL time.Duration) *broker.Broker {
 	e.t.Helper()
 	b, err := broker.New(broker.Options{
-		Store:         st,
-		Vault:         e.keys,
-		Providers:     e.reg,
-		PublicURL:     "http://127.0.0.1:1",
-		ReturnToAllow: []string{"https://app.example.com/integrations/"},
-		Now:           e.clk.Now,
-		Owner:         owner,
-		TokenCacheTTL: cacheTTL,
-		Logger:        slog.New(slog.NewTextHandler(e.t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Store:          st,
+		Vault:          e.keys,
+		Providers:      e.reg,
+		PublicURL:      "http://127.0.0.1:1",
+		ReturnToAllow:  []string{"https://app.example.com/integrations/"},
+		Now:            e.clk.Now,
+		Owner:          owner,
+		TokenCacheTTL:  cacheTTL,
+		RefreshTimeout: e.refreshTimeout,
+		LeaseTTL:       e.leaseTTL,
+		Logger:         slog.New(slog.NewTextHandler(e.t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		e.t.Fatal(err)
@@ -231,6 +244,19 @@ func (e *env) tokenRequests(grant string) int {
 	n := 0
 	for _, v := range e.sb.Stats().Providers["pax8"].TokenRequests[grant] {
 		n += v
+	}
+	return n
+}
+
+// settledTokenRequests is tokenRequests once the sandbox has finished
+// every request it counts: a request whose client gave up is counted when
+// its handler returns. It waits up to 5 s for want.
+func (e *env) settledTokenRequests(grant string, want int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	n := e.tokenRequests(grant)
+	for n < want && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		n = e.tokenRequests(grant)
 	}
 	return n
 }

@@ -72,6 +72,7 @@ func (g grant) apply(c *store.Connection, p provider.Provider, now time.Time) {
 	c.FailureCount = 0
 	c.NextAttemptAt = time.Time{}
 	c.LastError = ""
+	clearJournal(c)
 }
 
 // verifier returns the cached id_token verifier for an issuer and client.

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptrace"
 	"strings"
 	"time"
 
+	"github.com/grantd/grantd/internal/failpoint"
 	"github.com/grantd/grantd/internal/oauthx"
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/store"
@@ -91,6 +93,12 @@ func (b *Broker) refreshOwned(ctx context.Context, c store.Connection, now time.
 		b.markNeedsReauth(ctx, c, reason)
 		return Token{}, errorf(CodeNeedsReauth, nil, "connection %s needs reauthorization: %s", c.ID, reason)
 	}
+	journal := journaled(p)
+	if journal && c.RefreshAttempt != "" && !mayReplay(p, c, now) {
+		// An earlier refresh of this token was interrupted after it may
+		// have reached the provider (RT-04).
+		return b.abandonLostRefresh(ctx, p, c)
+	}
 	if !c.NextAttemptAt.IsZero() && now.Before(c.NextAttemptAt) {
 		b.release(ctx, c.ID)
 		if stillValid(c, now) {
@@ -104,10 +112,29 @@ func (b *Broker) refreshOwned(ctx context.Context, c store.Connection, now time.
 		return Token{}, err
 	}
 
+	failpoint.Hit(failpoint.RefreshBeforeJournal)
+	if journal {
+		nc, err := b.beginAttempt(ctx, c, now)
+		if err != nil {
+			b.release(ctx, c.ID)
+			return Token{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
+		}
+		c = nc
+	}
+	failpoint.Hit(failpoint.RefreshBeforeSend)
+
 	rctx, cancel := context.WithTimeout(ctx, b.opts.RefreshTimeout)
+	if failpoint.Armed() {
+		rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { failpoint.Hit(failpoint.RefreshAfterSend) },
+		})
+	}
 	start := time.Now()
 	tok, err := oauthx.Do(rctx, b.hc, b.now, req)
 	cancel()
+	if err == nil {
+		failpoint.Hit(failpoint.RefreshAfterReceive)
+	}
 	b.metrics.RefreshTime.WithLabelValues(p.Name).Observe(time.Since(start).Seconds())
 	// The provider has answered and may have retired the refresh token just
 	// sent: record the outcome (new tokens, a rotated token in an unusable
@@ -204,9 +231,11 @@ func (b *Broker) refreshFailed(ctx context.Context, p provider.Provider, c store
 		return Token{}, errorf(CodeNeedsReauth, err, "connection %s needs reauthorization: the provider refused its refresh token", c.ID)
 	case rotatedInBadResponse(err) != "":
 		return b.keepRotatedRefreshToken(ctx, p, c, rotatedInBadResponse(err), err)
+	case journaled(p) && answerLost(err):
+		return b.lostAnswer(ctx, p, c, err)
 	case oauthx.IsTransient(err):
 		b.metrics.Refreshes.WithLabelValues(p.Name, "transient").Inc()
-		nc := b.recordFailure(ctx, c, err, now)
+		nc := b.recordFailure(ctx, c, err, now, true)
 		if stillValid(nc, now) {
 			return b.tokenFrom(nc, now)
 		}
@@ -217,7 +246,7 @@ func (b *Broker) refreshFailed(ctx context.Context, p provider.Provider, c store
 		// become a stream of doomed requests.
 		b.metrics.Refreshes.WithLabelValues(p.Name, "error").Inc()
 		b.log.ErrorContext(ctx, "refresh failed", "connection_id", c.ID, "provider", p.Name, "err", err)
-		nc := b.recordFailure(ctx, c, err, now)
+		nc := b.recordFailure(ctx, c, err, now, true)
 		if stillValid(nc, now) {
 			return b.tokenFrom(nc, now)
 		}
@@ -228,13 +257,31 @@ func (b *Broker) refreshFailed(ctx context.Context, p provider.Provider, c store
 // recordFailure counts a failed refresh, schedules the next attempt after a
 // growing backoff and clears the lease, leaving the status alone. It
 // returns the row as written, or c when the grant changed meanwhile.
-func (b *Broker) recordFailure(ctx context.Context, c store.Connection, cause error, now time.Time) store.Connection {
+//
+// answered says the provider's answer is known, so the attempt consumed
+// nothing: its journal entry is withdrawn (a replay's, back to the lost
+// send it replayed). Otherwise the entry stays, for the next attempt to
+// replay within the reuse interval.
+func (b *Broker) recordFailure(ctx context.Context, c store.Connection, cause error, now time.Time, answered bool) store.Connection {
 	nc, err := b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
 		if !sameGrant(cur, c) {
 			return cur, store.ErrConflict
 		}
+		delay := backoff(cur.FailureCount + 1)
+		switch {
+		case answered && cur.RefreshReplays > 0:
+			cur.RefreshReplays--
+		case answered:
+			clearJournal(&cur)
+		}
+		if cur.RefreshAttempt != "" {
+			// A replay must reach the provider inside its reuse interval.
+			if left := b.replayWindow(cur, now); left > 0 {
+				delay = min(delay, left/2)
+			}
+		}
 		cur.FailureCount++
-		cur.NextAttemptAt = now.Add(backoff(cur.FailureCount))
+		cur.NextAttemptAt = now.Add(delay)
 		cur.LastError = safeMessage(cause)
 		cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
 		return cur, nil
@@ -266,17 +313,22 @@ func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c stor
 		}
 	}
 	nc, err := b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
-		if !sameGrant(cur, c) || cur.LeaseOwner != b.owner {
+		if !b.stillOurs(cur, c) {
 			return cur, fmt.Errorf("connection's grant changed during refresh (version %d, now %d): %w", c.Version, cur.Version, store.ErrConflict)
 		}
 		g.apply(&cur, p, now)
-		cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
+		// A journaled refresh whose answer arrives after another replica
+		// gave it up for lost (needs_reauth) still holds the newest grant.
+		cur.Status = store.StatusActive
+		if cur.LeaseOwner == b.owner {
+			cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
+		}
 		return cur, nil
 	})
 	if err != nil {
 		// The provider may have rotated the refresh token we could not
-		// store. This can only happen if the lease lapsed, which LeaseTTL >
-		// RefreshTimeout rules out; say so loudly.
+		// store: another attempt replaced ours after our lease lapsed
+		// (LeaseTTL > RefreshTimeout makes that rare); say so loudly.
 		b.log.ErrorContext(ctx, "store refreshed grant", "connection_id", c.ID, "err", err)
 		return store.Connection{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
 	}
@@ -360,12 +412,15 @@ func (b *Broker) keepRotatedRefreshToken(ctx context.Context, p provider.Provide
 	if err == nil {
 		var nc store.Connection
 		nc, err = b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
-			if !sameGrant(cur, c) || cur.LeaseOwner != b.owner {
+			if !b.stillOurs(cur, c) {
 				return cur, store.ErrConflict
 			}
 			cur.RefreshToken = sealed
+			clearJournal(&cur)
+			if cur.LeaseOwner == b.owner {
+				cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
+			}
 			cur.LastError = safeMessage(cause)
-			cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
 			return cur, nil
 		})
 		if err == nil {
@@ -379,6 +434,28 @@ func (b *Broker) keepRotatedRefreshToken(ctx context.Context, p provider.Provide
 	b.release(ctx, c.ID)
 	b.log.ErrorContext(ctx, "keep rotated refresh token", "connection_id", c.ID, "err", err)
 	return Token{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
+}
+
+// stillOurs reports whether the refresh that started from c may store its
+// answer over cur. A journaled refresh is fenced on its attempt id and the
+// refresh token it sent: no other refresh or reauthorization happened,
+// even if its lease lapsed or another replica gave it up for lost. Any
+// other refresh needs the same grant and its lease.
+func (b *Broker) stillOurs(cur, c store.Connection) bool {
+	if c.RefreshAttempt != "" {
+		return cur.RefreshAttempt == c.RefreshAttempt && bytes.Equal(cur.RefreshToken, c.RefreshToken) && cur.Status != store.StatusRevoked
+	}
+	return sameGrant(cur, c) && cur.LeaseOwner == b.owner
+}
+
+// replayWindow is how much of c's provider's reuse interval is left at
+// now for replaying its journaled refresh token, or 0.
+func (b *Broker) replayWindow(c store.Connection, now time.Time) time.Duration {
+	p, err := b.provider(c.Provider)
+	if err != nil {
+		return 0
+	}
+	return max(0, p.RefreshToken.ReuseInterval.D()-now.Sub(c.RefreshStartedAt))
 }
 
 // sameGrant reports whether cur still holds the grant a refresh started

@@ -2,11 +2,13 @@ package broker_test
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/grantd/grantd/internal/broker"
+	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/store"
 )
@@ -198,13 +200,15 @@ func TestInvalidGrantNeedsReauth(t *testing.T) {
 	}
 }
 
-// TestTransientFailureBacksOff: a 500 from the token endpoint leaves the
-// connection active, records the failure and backs off instead of retrying
-// at once; after the backoff the refresh succeeds.
+// TestTransientFailureBacksOff: a 503 from the token endpoint (the request
+// was not handled) leaves the connection active, records the failure and
+// backs off instead of retrying at once; after the backoff the refresh
+// succeeds with the same refresh token. An outage that answers 503 costs
+// no grant.
 func TestTransientFailureBacksOff(t *testing.T) {
 	e := newEnv(t)
 	c := e.connect(t.Context())
-	if err := e.sb.AddFault(sandbox.Fault{Provider: "pax8", Endpoint: "token", Kind: "server_error", GrantType: "refresh_token"}); err != nil {
+	if err := e.sb.AddFault(sandbox.Fault{Provider: "pax8", Endpoint: "token", Kind: "server_error", Status: http.StatusServiceUnavailable, GrantType: "refresh_token"}); err != nil {
 		t.Fatal(err)
 	}
 	e.expire()
@@ -214,7 +218,10 @@ func TestTransientFailureBacksOff(t *testing.T) {
 	}
 	got, _ := e.st.GetConnection(t.Context(), c.ID)
 	if got.Status != store.StatusActive || got.FailureCount != 1 || got.NextAttemptAt.IsZero() {
-		t.Errorf("after 500: status %s failures %d next %v, want active 1 set", got.Status, got.FailureCount, got.NextAttemptAt)
+		t.Errorf("after 503: status %s failures %d next %v, want active 1 set", got.Status, got.FailureCount, got.NextAttemptAt)
+	}
+	if got.RefreshAttempt != "" {
+		t.Errorf("journal after a 503 = %q, want cleared (nothing was consumed)", got.RefreshAttempt)
 	}
 	before := e.tokenRequests("refresh_token")
 	if _, err := e.b.Token(t.Context(), c.ID); broker.CodeOf(err) != broker.CodeUpstreamDown {
@@ -335,53 +342,67 @@ func TestForcedRefreshNotSkippedByBookkeeping(t *testing.T) {
 }
 
 // TestLostRefreshResponse is RT-05: the provider rotates the refresh token
-// but the response is lost (a 500 after rotating). grantd backs off without
-// changing the status, then tries once more with the only refresh token it
-// has. With a reuse interval longer than the backoff the provider accepts
-// it and the grant survives; with a strict provider (interval 0) the retry
-// is refused and the connection is marked needs_reauth, never retried in a
-// loop.
+// but the answer is lost (a 500 after rotating, or a timeout after the
+// request left). When the provider's reuse interval covers it, grantd
+// backs off and replays the same token once, inside the interval, and the
+// grant survives. With a strict provider (interval 0) it never replays a
+// token that may be consumed: the connection is marked needs_reauth at
+// once, the sandbox sees no reuse, and nothing is retried afterwards.
 func TestLostRefreshResponse(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
+		fault    sandbox.Fault
 		interval time.Duration
 		want     store.Status
+		requests int // refresh requests in all
 	}{
-		{"reuse interval 60s", time.Minute, store.StatusActive},
-		{"strict", 0, store.StatusNeedsReauth},
+		{"500 after rotating, reuse interval 60s", sandbox.Fault{Kind: "server_error_after"}, time.Minute, store.StatusActive, 2},
+		{"500 after rotating, strict", sandbox.Fault{Kind: "server_error_after"}, 0, store.StatusNeedsReauth, 1},
+		{"timeout after rotating, reuse interval 60s", sandbox.Fault{Kind: "slow_after", Delay: 2 * time.Second}, time.Minute, store.StatusActive, 2},
+		{"timeout after rotating, strict", sandbox.Fault{Kind: "slow_after", Delay: 2 * time.Second}, 0, store.StatusNeedsReauth, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := strict()
 			s.ReuseInterval = tc.interval
-			e := newEnv(t, withSettings(s))
+			e := newEnv(t, withSettings(s), withRefreshTimeout(500*time.Millisecond), withProvider(func(p *provider.Provider) {
+				p.RefreshToken.ReuseInterval = provider.Duration(tc.interval)
+			}))
 			ctx := t.Context()
 			c := e.connect(ctx)
-			if err := e.sb.AddFault(sandbox.Fault{Provider: "pax8", Endpoint: "token", Kind: "server_error_after", GrantType: "refresh_token"}); err != nil {
+			f := tc.fault
+			f.Provider, f.Endpoint, f.GrantType = "pax8", "token", "refresh_token"
+			if err := e.sb.AddFault(f); err != nil {
 				t.Fatal(err)
 			}
 			e.expire()
-			if _, err := e.b.Token(ctx, c.ID); broker.CodeOf(err) != broker.CodeUpstreamDown {
-				t.Fatalf("Token when the response is lost = %v, want upstream_unavailable", err)
-			}
-			if got, _ := e.st.GetConnection(ctx, c.ID); got.Status != store.StatusActive {
-				t.Fatalf("status after a lost response = %s, want active", got.Status)
-			}
-			e.clk.Advance(10 * time.Second) // past the first backoff, inside the interval
 			_, err := e.b.Token(ctx, c.ID)
 			got, _ := e.st.GetConnection(ctx, c.ID)
-			if got.Status != tc.want {
-				t.Errorf("status after the retry = %s (%v), want %s", got.Status, err, tc.want)
+			if tc.want == store.StatusNeedsReauth {
+				if broker.CodeOf(err) != broker.CodeNeedsReauth || got.Status != store.StatusNeedsReauth {
+					t.Fatalf("Token when the answer is lost = %v, status %s; want needs_reauth", err, got.Status)
+				}
+			} else {
+				if broker.CodeOf(err) != broker.CodeUpstreamDown || got.Status != store.StatusActive || got.RefreshAttempt == "" {
+					t.Fatalf("Token when the answer is lost = %v, status %s, journal %q; want upstream_unavailable, active, kept", err, got.Status, got.RefreshAttempt)
+				}
+				e.clk.Advance(got.NextAttemptAt.Sub(e.clk.Now()) + time.Second)
+				if _, err := e.b.Token(ctx, c.ID); err != nil {
+					t.Fatalf("Token after the backoff = %v, want the replay to succeed", err)
+				}
+				if got, _ = e.st.GetConnection(ctx, c.ID); got.Status != store.StatusActive || got.RefreshAttempt != "" {
+					t.Errorf("after the replay: status %s journal %q; want active, cleared", got.Status, got.RefreshAttempt)
+				}
 			}
-			before := e.tokenRequests("refresh_token")
 			for range 3 {
+				e.clk.Advance(time.Minute)
 				e.b.Token(ctx, c.ID)
 			}
-			if tc.want == store.StatusNeedsReauth {
-				if n := e.tokenRequests("refresh_token") - before; n != 0 {
-					t.Errorf("%d more refresh requests after needs_reauth, want 0", n)
-				}
-			} else if err != nil {
-				t.Errorf("Token after the retry = %v, want a token", err)
+			if n := e.settledTokenRequests("refresh_token", tc.requests); n != tc.requests {
+				t.Errorf("refresh requests = %d, want %d", n, tc.requests)
+			}
+			st := e.sb.Stats().Providers["pax8"]
+			if st.RefreshReuseDetected != 0 || st.FamiliesRevoked != 0 {
+				t.Errorf("reuse detected %d, families revoked %d; want 0, 0", st.RefreshReuseDetected, st.FamiliesRevoked)
 			}
 		})
 	}

@@ -144,6 +144,15 @@ type RefreshPolicy struct {
 	IdleLifetime Duration `yaml:"idle_lifetime" json:"idle_lifetime"`
 	// Rotation says whether refresh tokens are replaced on use.
 	Rotation Rotation `yaml:"rotation" json:"rotation"`
+	// ReuseInterval is how long the provider still accepts a refresh token
+	// it has just replaced (Auth0's "Reuse Interval", the rotation's
+	// leeway). When a refresh's answer is lost (a crash, a timeout or a
+	// 5xx after the request left), grantd sends the same refresh token
+	// once more only within this interval; past it, or when it is zero,
+	// the connection is marked needs_reauth instead, because a strict
+	// provider treats the replay as theft and revokes the whole grant
+	// (RFC 9700 §4.14.2).
+	ReuseInterval Duration `yaml:"reuse_interval" json:"reuse_interval,omitempty"`
 	// RequiresScope is the scope without which no refresh token is issued
 	// (offline_access for Auth0).
 	RequiresScope string `yaml:"requires_scope" json:"requires_scope,omitempty"`

@@ -139,6 +139,11 @@ func (p Provider) Validate(allowInsecureLoopback bool) error {
 	if abs > 0 && idle > abs {
 		add("refresh_token.idle_lifetime", "%s is longer than absolute_lifetime %s", idle.D(), abs.D())
 	}
+	if ri := p.RefreshToken.ReuseInterval; ri < 0 {
+		add("refresh_token.reuse_interval", "must not be negative")
+	} else if ri > 0 && p.RefreshToken.Rotation == RotationNever {
+		add("refresh_token.reuse_interval", "applies only to rotating refresh tokens (rotation is never)")
+	}
 	return errors.Join(errs...)
 }
 

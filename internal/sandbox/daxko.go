@@ -253,7 +253,7 @@ func (s *Server) handleDaxkoToken(p *provider, w http.ResponseWriter, r *http.Re
 		fail(&oauthError{http.StatusInternalServerError, "server_error", "could not issue tokens"})
 		return
 	}
-	if faulted && s.postTokenFault(w, f, resp) {
+	if faulted && s.postTokenFault(w, r, f, resp) {
 		outcome = f.Kind
 		return
 	}

@@ -29,7 +29,9 @@ type Fault struct {
 	// (authorization_code, refresh_token or client_credentials).
 	GrantType string `json:"grant_type,omitempty"`
 	// Delay is how long a "slow" fault waits before answering normally,
-	// honouring the request's context. In JSON it is a duration string
+	// and how long a "slow_after" fault waits after processing the grant
+	// (rotating a refresh token) before answering, honouring the request's
+	// context. In JSON it is a duration string
 	// such as "2s".
 	Delay time.Duration `json:"-"`
 	// Status overrides the HTTP status of "server_error" (default 500) and
@@ -95,6 +97,7 @@ var faultKinds = map[string][]string{
 	"invalid_grant":       {endpointToken},
 	"server_error":        withRevoke,
 	"server_error_after":  {endpointToken},
+	"slow_after":          {endpointToken},
 	"slow":                withRevoke,
 	"malformed":           {endpointToken, endpointUserinfo, endpointAPI},
 	"html":                withRevoke,
@@ -177,8 +180,8 @@ func (f Fault) normalize() (Fault, error) {
 	if f.Count == 0 {
 		f.Count = 1
 	}
-	if f.Kind == "slow" && f.Delay <= 0 {
-		return f, fmt.Errorf("%w: slow needs a positive delay", errBadFault)
+	if (f.Kind == "slow" || f.Kind == "slow_after") && f.Delay <= 0 {
+		return f, fmt.Errorf("%w: %s needs a positive delay", errBadFault, f.Kind)
 	}
 	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
 		return f, fmt.Errorf("%w: status %d", errBadFault, f.Status)

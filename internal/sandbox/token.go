@@ -188,7 +188,7 @@ func (s *Server) handleToken(p *provider, w http.ResponseWriter, r *http.Request
 		fail(oerr)
 		return
 	}
-	if faulted && s.postTokenFault(w, f, resp) {
+	if faulted && s.postTokenFault(w, r, f, resp) {
 		outcome = f.Kind
 		return
 	}
@@ -228,8 +228,13 @@ func (s *Server) preTokenFault(w http.ResponseWriter, r *http.Request, d *dialec
 // processed, so that state (a rotated refresh token) has changed although
 // the client may not accept what it got. It reports whether it wrote the
 // response.
-func (s *Server) postTokenFault(w http.ResponseWriter, f Fault, resp map[string]any) bool {
+func (s *Server) postTokenFault(w http.ResponseWriter, r *http.Request, f Fault, resp map[string]any) bool {
 	switch f.Kind {
+	case "slow_after":
+		// The grant is processed (a refresh token rotated); the answer
+		// comes after Delay, by when the client may have given up.
+		sleepCtx(r.Context(), f.Delay)
+		return false
 	case "server_error_after":
 		writeTokenError(w, &oauthError{statusOr(f.Status, http.StatusInternalServerError), "server_error", "The server encountered an unexpected error (sandbox fault)."})
 		return true

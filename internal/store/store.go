@@ -272,6 +272,14 @@ type Store interface {
 	// ReleaseLease clears owner's lease; a lease held by another owner is
 	// left alone.
 	ReleaseLease(ctx context.Context, id, owner string) error
+	// JournalRefresh records, before a refresh request leaves, that the
+	// request named attempt is about to send refreshToken: it sets
+	// RefreshAttempt and, when no attempt was journaled, RefreshStartedAt
+	// to now and RefreshReplays to 0, else adds one to RefreshReplays. It
+	// writes only while owner holds an unexpired lease and the row still
+	// holds refreshToken, returning [ErrConflict] otherwise, and like the
+	// lease it does not change Version. It returns the row as written.
+	JournalRefresh(ctx context.Context, id, owner, attempt string, refreshToken Sealed, now time.Time) (Connection, error)
 	// InterruptedRefreshes lists active connections with a refresh journal
 	// entry (RefreshAttempt) and no lease live at now: refreshes whose
 	// process died or gave up between sending and storing. Oldest first; a

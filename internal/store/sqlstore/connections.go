@@ -226,6 +226,29 @@ func (db *DB) DueForRefresh(ctx context.Context, accessBefore, idleBefore time.T
 	return collectConnections("due for refresh", rows, err)
 }
 
+// JournalRefresh writes the refresh journal for attempt in one conditional
+// UPDATE that requires owner's live lease and the refresh token about to
+// be sent; it does not change Version.
+func (db *DB) JournalRefresh(ctx context.Context, id, owner, attempt string, refreshToken store.Sealed, now time.Time) (store.Connection, error) {
+	if owner == "" || attempt == "" {
+		return store.Connection{}, fmt.Errorf("journal refresh of %s: empty owner or attempt", id)
+	}
+	c, err := scanConnection(db.w.QueryRowContext(ctx, `UPDATE connections SET
+	refresh_started_at = CASE WHEN refresh_attempt = '' THEN $4 ELSE refresh_started_at END,
+	refresh_replays = CASE WHEN refresh_attempt = '' THEN 0 ELSE refresh_replays + 1 END,
+	refresh_attempt = $3
+	WHERE id = $1 AND lease_owner = $2 AND lease_expires_at > $4 AND refresh_token = $5
+	RETURNING `+connectionCols,
+		id, owner, attempt, db.d.timeArg(now), bytesArg(refreshToken)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Connection{}, fmt.Errorf("journal refresh of %s: lease lost or grant replaced: %w", id, store.ErrConflict)
+	}
+	if err != nil {
+		return store.Connection{}, fmt.Errorf("journal refresh of %s: %w", id, err)
+	}
+	return c, nil
+}
+
 // InterruptedRefreshes lists active connections whose refresh journal names
 // an attempt and whose lease is free or expired at now, oldest attempt
 // first. A limit of zero or less means no limit.

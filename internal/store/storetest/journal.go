@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -78,5 +79,50 @@ func testRefreshJournal(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff([]string{"none", "lapsed"}, ids(0), cmpOpts); diff != "" {
 		t.Errorf("InterruptedRefreshes after updates (-want +got):\n%s", diff)
+	}
+}
+
+// testJournalRefresh checks the journal write: only under the caller's
+// live lease and for the refresh token it names, a first attempt stamping
+// the time, a replay counting, and Version untouched (RT-01's "+1 per
+// refresh" holds with the journal).
+func testJournalRefresh(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := newConnection("c1", "t1", 0)
+	c.RefreshToken = store.Sealed("rt-1")
+	mustCreate(t, s, c)
+	now := at(time.Hour)
+	if _, err := s.JournalRefresh(ctx, "c1", "me", "att_1", c.RefreshToken, now); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("JournalRefresh without the lease = %v, want ErrConflict", err)
+	}
+	if _, ok, err := s.AcquireLease(ctx, "c1", "me", now, now.Add(time.Minute)); err != nil || !ok {
+		t.Fatalf("AcquireLease = %v, %v", ok, err)
+	}
+	if _, err := s.JournalRefresh(ctx, "c1", "me", "att_1", store.Sealed("rt-other"), now); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("JournalRefresh for another refresh token = %v, want ErrConflict", err)
+	}
+	if _, err := s.JournalRefresh(ctx, "c1", "other", "att_1", c.RefreshToken, now); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("JournalRefresh by another owner = %v, want ErrConflict", err)
+	}
+	got, err := s.JournalRefresh(ctx, "c1", "me", "att_1", c.RefreshToken, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RefreshAttempt != "att_1" || !got.RefreshStartedAt.Equal(norm(now)) || got.RefreshReplays != 0 || got.Version != 1 {
+		t.Errorf("first attempt: %q %v %d version %d; want att_1 %v 0 version 1", got.RefreshAttempt, got.RefreshStartedAt, got.RefreshReplays, got.Version, now)
+	}
+	later := now.Add(10 * time.Second)
+	got, err = s.JournalRefresh(ctx, "c1", "me", "att_2", c.RefreshToken, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RefreshAttempt != "att_2" || !got.RefreshStartedAt.Equal(norm(now)) || got.RefreshReplays != 1 || got.Version != 1 {
+		t.Errorf("replay: %q %v %d version %d; want att_2 %v 1 version 1", got.RefreshAttempt, got.RefreshStartedAt, got.RefreshReplays, got.Version, now)
+	}
+	if _, err := s.JournalRefresh(ctx, "c1", "me", "att_3", c.RefreshToken, now.Add(2*time.Minute)); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("JournalRefresh after the lease expired = %v, want ErrConflict", err)
+	}
+	if _, err := s.JournalRefresh(ctx, "missing", "me", "att_1", c.RefreshToken, now); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("JournalRefresh of a missing row = %v, want ErrConflict", err)
 	}
 }

@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LeaseConcurrent", testLeaseConcurrent},
 		{"DueForRefresh", testDueForRefresh},
 		{"RefreshJournal", testRefreshJournal},
+		{"JournalRefresh", testJournalRefresh},
 		{"DueForReauthNotice", testDueForReauthNotice},
 		{"DeleteConnection", testDeleteConnection},
 		{"Events", testEvents},

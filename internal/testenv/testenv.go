@@ -45,6 +45,11 @@ type Options struct {
 	Now func() time.Time
 	// OnEvent is the broker's [broker.Options.OnEvent].
 	OnEvent func(store.Event)
+	// Provider, when set, edits the pax8 provider after it is pointed at
+	// the sandbox (and after APIBaseURL), so a test can scale its
+	// lifetimes to match the sandbox's settings. The result must still
+	// validate.
+	Provider func(*provider.Provider)
 }
 
 // Env is one assembled back end. Its fields are ready to use; they are
@@ -89,6 +94,12 @@ func New(t testing.TB, opts Options) *Env {
 	p := SandboxProvider(t, "pax8", ep)
 	if opts.APIBaseURL != "" {
 		p.API.BaseURL = opts.APIBaseURL
+	}
+	if opts.Provider != nil {
+		opts.Provider(&p)
+		if err := p.Validate(true); err != nil {
+			t.Fatalf("testenv: edited provider %s does not validate: %v", p.Name, err)
+		}
 	}
 	e.Provider = p
 	if e.Providers, err = provider.NewRegistry(p); err != nil {

@@ -95,7 +95,7 @@ func (b *Broker) Due(ctx context.Context, ahead, idleMargin time.Duration, limit
 	if err != nil {
 		return nil, err
 	}
-	due, err := b.st.DueForRefresh(ctx, now.Add(ahead), now.Add(idleMargin), limit)
+	due, err := b.st.DueForRefresh(ctx, now, now.Add(ahead), now.Add(idleMargin), limit)
 	if err != nil {
 		return nil, err
 	}

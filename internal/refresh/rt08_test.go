@@ -255,9 +255,10 @@ func runRT08(t *testing.T, accessTTL time.Duration) {
 			}
 			// With access tokens that outlive the grant, a refresh after
 			// one whose idle deadline was already capped at the end keeps
-			// nothing alive (reported, not asserted).
+			// nothing alive: the sweep must not send it.
 			if i < len(uses)-1 && accessTTL >= rt08Absolute && !uses[i-1].Add(rt08Idle).Before(c.end) {
 				useless++
+				fail("useless refresh", c.id, "refreshed at end%v although the idle deadline was already the end", uses[i].Sub(c.end))
 			}
 		}
 

@@ -286,8 +286,11 @@ type Store interface {
 	// limit of zero or less means no limit.
 	InterruptedRefreshes(ctx context.Context, now time.Time, limit int) ([]Connection, error)
 	// DueForRefresh lists active connections whose access token expires
-	// before accessBefore or whose idle lifetime ends before idleBefore.
-	DueForRefresh(ctx context.Context, accessBefore, idleBefore time.Time, limit int) ([]Connection, error)
+	// before accessBefore, whose idle lifetime ends before idleBefore while
+	// a refresh can still extend it (it ends before the absolute lifetime),
+	// or whose absolute lifetime ended at now, so the sweep marks them
+	// needs_reauth.
+	DueForRefresh(ctx context.Context, now, accessBefore, idleBefore time.Time, limit int) ([]Connection, error)
 	// DueForReauthNotice lists active connections whose absolute lifetime
 	// (RefreshExpiresAt) ends after now and no later than before, and whose
 	// ReauthNoticeAt is zero or not after now, soonest end first. A limit

@@ -210,16 +210,22 @@ func (db *DB) ReleaseLease(ctx context.Context, id, owner string) error {
 }
 
 // DueForRefresh lists active connections whose access token expires before
-// accessBefore or whose idle lifetime ends before idleBefore, most urgent
+// accessBefore, whose idle lifetime ends before idleBefore and before the
+// absolute lifetime (once the idle deadline is capped at the absolute end,
+// a refresh cannot extend it, and refreshing on every sweep would only
+// rotate the token), or whose absolute lifetime ended at now. Most urgent
 // first. A zero time matches nothing, as does an unknown (zero) expiry. A
 // limit of zero or less means no limit.
-func (db *DB) DueForRefresh(ctx context.Context, accessBefore, idleBefore time.Time, limit int) ([]store.Connection, error) {
+func (db *DB) DueForRefresh(ctx context.Context, now, accessBefore, idleBefore time.Time, limit int) ([]store.Connection, error) {
 	q := `SELECT ` + connectionCols + ` FROM connections
-	WHERE status = $1 AND (access_expires_at < $2 OR refresh_idle_expires_at < $3)
+	WHERE status = $1 AND (access_expires_at < $2
+	OR (refresh_idle_expires_at < $3
+		AND (refresh_expires_at IS NULL OR refresh_idle_expires_at < refresh_expires_at))
+	OR refresh_expires_at <= $4)
 	ORDER BY COALESCE(access_expires_at, refresh_idle_expires_at), id`
-	args := []any{string(store.StatusActive), db.d.timeArg(accessBefore), db.d.timeArg(idleBefore)}
+	args := []any{string(store.StatusActive), db.d.timeArg(accessBefore), db.d.timeArg(idleBefore), db.d.timeArg(now)}
 	if limit > 0 {
-		q += ` LIMIT $4`
+		q += ` LIMIT $5`
 		args = append(args, limit)
 	}
 	rows, err := db.r.QueryContext(ctx, q, args...)

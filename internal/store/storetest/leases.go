@@ -129,7 +129,9 @@ func testLeaseConcurrent(t *testing.T, s store.Store) {
 }
 
 // testDueForRefresh checks the refresher's query: active connections
-// whose access token or idle lifetime ends before the cut-offs (RT-08).
+// whose access token or idle lifetime ends before the cut-offs, except an
+// idle deadline already capped at the absolute end, which no refresh can
+// extend, and those past their absolute end (RT-08).
 func testDueForRefresh(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	accessBefore := at(time.Hour)
@@ -154,10 +156,18 @@ func testDueForRefresh(t *testing.T, s store.Store) {
 	unknown := newConnection("unknown", "t1", 0)
 	unknown.AccessExpiresAt = time.Time{}
 	unknown.RefreshIdleExpiresAt = time.Time{}
-	mustCreate(t, s, accessDue, accessDueFirst, idleDue, notDue, reauth, revoked, unknown)
+	capped := newConnection("idle-capped-at-end", "t1", 0)
+	capped.AccessExpiresAt = at(2 * time.Hour)
+	capped.RefreshIdleExpiresAt = at(12 * time.Hour)
+	capped.RefreshExpiresAt = at(12 * time.Hour)
+	ended := newConnection("ended", "t1", 0)
+	ended.AccessExpiresAt = at(3 * time.Hour)
+	ended.RefreshIdleExpiresAt = at(-time.Minute)
+	ended.RefreshExpiresAt = at(-time.Minute)
+	mustCreate(t, s, accessDue, accessDueFirst, idleDue, notDue, reauth, revoked, unknown, capped, ended)
 
 	ids := func(limit int) []string {
-		list, err := s.DueForRefresh(ctx, accessBefore, idleBefore, limit)
+		list, err := s.DueForRefresh(ctx, at(0), accessBefore, idleBefore, limit)
 		if err != nil {
 			t.Fatalf("DueForRefresh(limit %d) = %v", limit, err)
 		}
@@ -167,14 +177,14 @@ func testDueForRefresh(t *testing.T, s store.Store) {
 		}
 		return got
 	}
-	if diff := cmp.Diff([]string{"access-due-first", "access-due", "idle-due"}, ids(0), cmpOpts); diff != "" {
+	if diff := cmp.Diff([]string{"access-due-first", "access-due", "idle-due", "ended"}, ids(0), cmpOpts); diff != "" {
 		t.Errorf("DueForRefresh (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"access-due-first", "access-due"}, ids(2), cmpOpts); diff != "" {
 		t.Errorf("DueForRefresh(limit 2) (-want +got):\n%s", diff)
 	}
 	// The boundary is strict: expiring exactly at the cut-off is not due.
-	if list, err := s.DueForRefresh(ctx, at(10*time.Minute), at(time.Hour), 0); err != nil || len(list) != 0 {
+	if list, err := s.DueForRefresh(ctx, at(-time.Hour), at(10*time.Minute), at(time.Hour), 0); err != nil || len(list) != 0 {
 		t.Errorf("DueForRefresh(at the earliest expiry) = %d rows, %v; want none", len(list), err)
 	}
 }

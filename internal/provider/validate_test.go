@@ -3,6 +3,7 @@ package provider
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
@@ -91,7 +92,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		Scopes:        []string{"a b", ""},
 		IDTokenAlgs:   []string{"none", "HS256"},
 		Audience:      "https://*.example.com",
-		RefreshToken:  RefreshPolicy{Rotation: "often", RequiresScope: "offline_access", AbsoluteLifetime: 1, IdleLifetime: 2},
+		RefreshToken:  RefreshPolicy{Rotation: "often", RequiresScope: "offline_access", AbsoluteLifetime: 1, IdleLifetime: 2, ReuseInterval: -1},
 	}
 	err := p.Validate(false)
 	if err == nil {
@@ -116,10 +117,25 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		"oidc: needs grant authorization_code",
 		"access_token_ttl: must be positive",
 		"refresh_token.idle_lifetime:",
+		"refresh_token.reuse_interval: must not be negative",
 	} {
 		if !contains(err.Error(), want) {
 			t.Errorf("Validate error lacks %q; got:\n%v", want, err)
 		}
+	}
+}
+
+// TestValidateReuseInterval: a reuse interval only means something for
+// rotating refresh tokens.
+func TestValidateReuseInterval(t *testing.T) {
+	p := pax8(t)
+	p.RefreshToken.ReuseInterval = Duration(30 * time.Second)
+	if err := p.Validate(false); err != nil {
+		t.Fatalf("pax8 with a 30s reuse interval: %v", err)
+	}
+	p.RefreshToken.Rotation = RotationNever
+	if err := p.Validate(false); err == nil || !contains(err.Error(), "refresh_token.reuse_interval: applies only to rotating refresh tokens") {
+		t.Fatalf("reuse interval without rotation: %v", err)
 	}
 }
 

@@ -56,7 +56,8 @@ var pax8Verbs = []pax8Verb{
 
 func pax8Usage() string {
 	var b strings.Builder
-	b.WriteString("grantd pax8 <resource> <verb> [ARGS] --connection ID [flags]\n\n")
+	b.WriteString("grantd pax8 <resource> <verb> [ARGS] [--connection ID] [flags]\n")
+	b.WriteString("(--connection may be left out when the tenant has one active Pax8 connection)\n\n")
 	for _, v := range pax8Verbs {
 		args := ""
 		for _, a := range v.args {
@@ -108,9 +109,6 @@ func cmdPax8(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("--output must be table, json or csv")
 	}
-	if *conn == "" {
-		return usagef("no connection: pass --connection or set GRANTD_CONNECTION")
-	}
 	in := map[string]any{}
 	if *input != "" {
 		dec := json.NewDecoder(strings.NewReader(*input))
@@ -135,6 +133,11 @@ func cmdPax8(ctx context.Context, e *env, args []string) error {
 	c, err := rf.client(e)
 	if err != nil {
 		return err
+	}
+	if *conn == "" {
+		if *conn, err = onlyPax8Connection(ctx, c); err != nil {
+			return err
+		}
 	}
 	run := func(in map[string]any) (json.RawMessage, error) { return c.runAction(ctx, *conn, v.action, in) }
 
@@ -313,6 +316,30 @@ func cell(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// onlyPax8Connection returns the id of the tenant's one active Pax8
+// connection, for a command given no --connection; with none or several
+// it says how to choose.
+func onlyPax8Connection(ctx context.Context, c *apiClient) (string, error) {
+	list, err := c.connections(ctx)
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, cn := range list {
+		if strings.HasPrefix(cn.Provider, "pax8") && cn.Status == "active" {
+			ids = append(ids, cn.ID)
+		}
+	}
+	switch len(ids) {
+	case 1:
+		return ids[0], nil
+	case 0:
+		return "", usagef("no active Pax8 connection: connect one first (grantd connect), or pass --connection")
+	default:
+		return "", usagef("%d active Pax8 connections (%s): pass --connection or set GRANTD_CONNECTION", len(ids), strings.Join(ids, ", "))
+	}
 }
 
 // runAction calls POST /v1/connections/{id}/actions/{name} and returns the

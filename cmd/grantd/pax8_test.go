@@ -26,6 +26,7 @@ func pax8Server(t *testing.T) map[string]string {
 	e := testenv.New(t, testenv.Options{})
 	tenantID, key := e.Tenant(t, "acme")
 	conn := e.Connect(t, tenantID, testenv.Partner)
+	_, otherKey := e.Tenant(t, "other")
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
 	r, err := action.New(action.Options{Tokens: e.Broker, Providers: e.Providers, Logger: log})
 	if err != nil {
@@ -35,7 +36,7 @@ func pax8Server(t *testing.T) map[string]string {
 	action.Register(a, r)
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
-	return map[string]string{"GRANTD_URL": srv.URL, "GRANTD_API_KEY": key, "GRANTD_CONNECTION": conn.ID}
+	return map[string]string{"GRANTD_URL": srv.URL, "GRANTD_API_KEY": key, "GRANTD_CONNECTION": conn.ID, "OTHER_API_KEY": otherKey}
 }
 
 // TestPax8Output compares the three output formats of one list (products:
@@ -100,6 +101,23 @@ func TestPax8AllAndErrors(t *testing.T) {
 		if code != tc.code || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v = exit %d %q, want %d with %q", tc.args, code, stderr, tc.code, tc.want)
 		}
+	}
+}
+
+// TestPax8DefaultConnection: without --connection, the command uses the
+// tenant's only active Pax8 connection, and says how to choose when there
+// is none.
+func TestPax8DefaultConnection(t *testing.T) {
+	vars := pax8Server(t)
+	delete(vars, "GRANTD_CONNECTION")
+	code, stdout, stderr := runCmd(t, vars, "pax8", "companies", "list", "--size", "2", "--output", "csv")
+	if code != 0 || len(strings.Split(strings.TrimSpace(stdout), "\n")) != 3 {
+		t.Fatalf("companies list without --connection = exit %d %q %s; want two companies", code, stdout, stderr)
+	}
+	vars["GRANTD_API_KEY"] = vars["OTHER_API_KEY"]
+	code, _, stderr = runCmd(t, vars, "pax8", "companies", "list")
+	if code != 2 || !strings.Contains(stderr, "no active Pax8 connection") {
+		t.Errorf("companies list for a tenant with no connection = exit %d %q; want 2, no active Pax8 connection", code, stderr)
 	}
 }
 

@@ -31,8 +31,8 @@ func (s *Server) verifyAccess(p *provider, r *http.Request) (map[string]any, err
 	}
 	jti, _ := claims["jti"].(string)
 	p.mu.Lock()
-	famID, known := p.accessGrant[jti]
-	revoked := famID != "" && p.families[famID] != nil && p.families[famID].revoked
+	a, known := p.accessGrant[jti]
+	revoked := a.familyID != "" && p.families[a.familyID] != nil && p.families[a.familyID].revoked
 	p.mu.Unlock()
 	if !known || revoked {
 		return nil, fmt.Errorf("%w: revoked", errBadToken)

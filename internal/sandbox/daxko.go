@@ -279,7 +279,8 @@ func (s *Server) issueDaxko(p *provider, username string, client int, st Setting
 		return nil, err
 	}
 	p.mu.Lock()
-	p.accessGrant[jti] = ""
+	p.pruneTokensLocked(now)
+	p.accessGrant[jti] = accessEntry{expires: now.Add(st.AccessTTL)}
 	p.mu.Unlock()
 	secs := int64(st.AccessTTL / time.Second)
 	var expiresIn any = strconv.FormatInt(secs, 10)

@@ -78,7 +78,8 @@ func (s *Server) issueTokens(p *provider, in issue, st Settings, now time.Time, 
 		return nil, err
 	}
 	p.mu.Lock()
-	p.accessGrant[jti] = in.familyID
+	p.pruneTokensLocked(now)
+	p.accessGrant[jti] = accessEntry{familyID: in.familyID, expires: now.Add(st.AccessTTL)}
 	p.mu.Unlock()
 	resp := map[string]any{
 		"access_token": access,

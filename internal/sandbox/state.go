@@ -68,7 +68,9 @@ type provider struct {
 	// accessGrant maps an access token's jti to the family it came from,
 	// so that revoking a family (code replay) also revokes its access
 	// tokens.
-	accessGrant map[string]string
+	accessGrant map[string]accessEntry
+	// prunedAt is when pruneTokensLocked last ran (sandbox clock).
+	prunedAt time.Time
 	stats       ProviderStats
 	// partners are the registered Daxko partner credentials (daxko only).
 	partners map[string]DaxkoPartner
@@ -84,7 +86,7 @@ func newProvider(name string, d *dialect, st Settings) *provider {
 		codes:       map[string]*authCode{},
 		refresh:     map[string]*refreshToken{},
 		families:    map[string]*family{},
-		accessGrant: map[string]string{},
+		accessGrant: map[string]accessEntry{},
 		stats:       newProviderStats(),
 		partners:    map[string]DaxkoPartner{},
 	}
@@ -137,6 +139,44 @@ type family struct {
 }
 
 // refreshToken is one refresh token of a family.
+// accessEntry is what the sandbox remembers of an access token it issued.
+type accessEntry struct {
+	familyID string // "" for tokens outside a grant family
+	expires  time.Time
+}
+
+// pruneEvery is how often, in sandbox time, issuing a token also forgets
+// the expired ones, so a long-running sandbox does not grow without bound.
+const pruneEvery = time.Minute
+
+// pruneTokensLocked forgets, at most once per pruneEvery, access tokens
+// past their expiry, refresh tokens past their idle expiry or whose family
+// is gone or past its absolute expiry, and families past their absolute
+// expiry. Each answers exactly as before once forgotten: an unknown token
+// is as invalid as an expired one. p.mu must be held.
+func (p *provider) pruneTokensLocked(now time.Time) {
+	if now.Sub(p.prunedAt) < pruneEvery {
+		return
+	}
+	p.prunedAt = now
+	for jti, a := range p.accessGrant {
+		if !now.Before(a.expires) {
+			delete(p.accessGrant, jti)
+		}
+	}
+	for v, rt := range p.refresh {
+		fam := p.families[rt.familyID]
+		if !now.Before(rt.idleExp) || fam == nil || !now.Before(fam.absoluteExp) {
+			delete(p.refresh, v)
+		}
+	}
+	for id, fam := range p.families {
+		if !now.Before(fam.absoluteExp) {
+			delete(p.families, id)
+		}
+	}
+}
+
 type refreshToken struct {
 	familyID   string
 	idleExp    time.Time

@@ -71,7 +71,7 @@ type provider struct {
 	accessGrant map[string]accessEntry
 	// prunedAt is when pruneTokensLocked last ran (sandbox clock).
 	prunedAt time.Time
-	stats       ProviderStats
+	stats    ProviderStats
 	// partners are the registered Daxko partner credentials (daxko only).
 	partners map[string]DaxkoPartner
 }

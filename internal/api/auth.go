@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -23,8 +24,9 @@ const TenantHeader = "X-Grantd-Tenant"
 type reqInfo struct {
 	requestID string
 	log       *slog.Logger
-	tenantID  string // set once authenticated as (or on behalf of) a tenant
-	admin     bool   // authenticated with the admin key
+	clientIP  netip.Addr // the caller's address (package clientip)
+	tenantID  string     // set once authenticated as (or on behalf of) a tenant
+	admin     bool       // authenticated with the admin key
 }
 
 type infoKey struct{}

@@ -5,6 +5,11 @@
 // the admin routes and, with the X-Grantd-Tenant header, act as any tenant.
 // Tenant keys are looked up by SHA-256 hash and the result is kept in memory
 // for a few seconds, so the token endpoint's hot path reads no database.
+// Failed authentications (401) are limited per client address, found by
+// package clientip, which trusts X-Forwarded-For only from configured
+// proxies (SEC-53): once an address has used up its failures, its requests
+// to authenticated routes are answered 429 with Retry-After, before their
+// key is looked at, until a failure is regained ([Options.AuthFailureBurst]).
 //
 // Handlers return errors (type [HandlerFunc]); one adapter, [WriteError],
 // turns them into the single error shape

@@ -37,6 +37,7 @@ const (
 	codeMethodNotAllowed = "method_not_allowed"
 	codeInternal         = "internal"
 	codeTimeout          = "timeout"
+	codeRateLimited      = "rate_limited"
 )
 
 func errorf(status int, code, msg string) *Error {
@@ -143,6 +144,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if info != nil {
 		attrs = append(attrs, slog.String("request_id", info.requestID))
+		if info.clientIP.IsValid() {
+			attrs = append(attrs, slog.String("client_ip", info.clientIP.String()))
+		}
 	}
 	log.LogAttrs(r.Context(), level, "api error", attrs...)
 

@@ -87,7 +87,9 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newEnv(t testing.TB) *env {
+// newEnv builds the API on a real SQLite store, served on loopback. Each
+// of tune, when given, adjusts the API's options.
+func newEnv(t testing.TB, tune ...func(*api.Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, storetest.NewSQLite(t), nil)
@@ -137,14 +139,18 @@ func newEnv(t testing.TB) *env {
 	}
 	promReg := prometheus.NewRegistry()
 	e.st, e.vault, e.broker, e.reg, e.logs, e.adminKey = st, kr, b, promReg, logs, "admin-"+rand.Text()
-	e.api = api.New(api.Options{
+	opts := api.Options{
 		Broker:   b,
 		Store:    st,
 		Vault:    kr,
 		AdminKey: e.adminKey,
 		Logger:   logger,
 		Registry: promReg,
-	})
+	}
+	for _, f := range tune {
+		f(&opts)
+	}
+	e.api = api.New(opts)
 	e.srv = httptest.NewServer(e.api)
 	t.Cleanup(e.srv.Close)
 

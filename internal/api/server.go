@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/grantd/grantd/internal/broker"
+	"github.com/grantd/grantd/internal/clientip"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/vault"
 )
@@ -39,6 +40,17 @@ type Options struct {
 	// KeyCacheTTL is how long a tenant key lookup is remembered (default
 	// 5 s; negative disables the cache).
 	KeyCacheTTL time.Duration
+	// ClientIP finds the caller's address, which keys the
+	// failed-authentication limit and is logged with errors; nil trusts
+	// no proxy, so the address is the TCP peer's (SEC-53).
+	ClientIP *clientip.Resolver
+	// AuthFailureBurst is how many failed authentications (401) one client
+	// address may make in a row (default 20); AuthFailureEvery is how
+	// often it gains one back (default 1 s). While it has none left, its
+	// requests to authenticated routes are answered 429, with Retry-After,
+	// before their key is checked. Successful requests spend nothing.
+	AuthFailureBurst int
+	AuthFailureEvery time.Duration
 }
 
 // HandlerFunc is an API handler. It writes a response and returns nil, or
@@ -57,6 +69,8 @@ type Server struct {
 	now       func() time.Time
 	adminHash []byte
 	keys      *keyCache
+	clientIP  *clientip.Resolver
+	authFails *authLimiter
 	metrics   *metrics
 	mux       *http.ServeMux
 	routes    []string
@@ -89,17 +103,25 @@ func New(opts Options) *Server {
 	if opts.KeyCacheTTL == 0 {
 		opts.KeyCacheTTL = 5 * time.Second
 	}
+	if opts.AuthFailureBurst <= 0 {
+		opts.AuthFailureBurst = defaultAuthFailureBurst
+	}
+	if opts.AuthFailureEvery <= 0 {
+		opts.AuthFailureEvery = defaultAuthFailureEvery
+	}
 	negTTL := min(opts.KeyCacheTTL, time.Second)
 	s := &Server{
-		broker:   opts.Broker,
-		store:    opts.Store,
-		vault:    opts.Vault,
-		log:      opts.Logger,
-		now:      opts.Now,
-		keys:     newKeyCache(opts.KeyCacheTTL, negTTL, 10000),
-		metrics:  newMetrics(opts.Registry),
-		mux:      http.NewServeMux(),
-		idPrefix: rand.Text()[:8] + "-",
+		broker:    opts.Broker,
+		store:     opts.Store,
+		vault:     opts.Vault,
+		log:       opts.Logger,
+		now:       opts.Now,
+		keys:      newKeyCache(opts.KeyCacheTTL, negTTL, 10000),
+		clientIP:  opts.ClientIP,
+		authFails: newAuthLimiter(opts.AuthFailureBurst, opts.AuthFailureEvery, defaultAuthFailureClients),
+		metrics:   newMetrics(opts.Registry),
+		mux:       http.NewServeMux(),
+		idPrefix:  rand.Text()[:8] + "-",
 	}
 	if opts.AdminKey != "" {
 		h := sha256.Sum256([]byte(opts.AdminKey))
@@ -154,9 +176,10 @@ type reqState struct {
 	sw   statusWriter
 }
 
-// wrap is the middleware every route goes through: request id, auth,
-// handler, error adapter, metrics. pattern labels the metrics; "" takes
-// the pattern the mux matched.
+// wrap is the middleware every route goes through: request id, client
+// address, failed-authentication limit, auth, handler, error adapter,
+// metrics. pattern labels the metrics; "" takes the pattern the mux
+// matched.
 func (s *Server) wrap(pattern string, auth authKind, h HandlerFunc) http.Handler {
 	var m *routeMetrics
 	if pattern != "" {
@@ -164,14 +187,14 @@ func (s *Server) wrap(pattern string, auth authKind, h HandlerFunc) http.Handler
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		st := &reqState{info: reqInfo{requestID: s.nextID(), log: s.log}}
+		st := &reqState{info: reqInfo{requestID: s.nextID(), log: s.log, clientIP: s.clientIP.Resolve(r)}}
 		st.sw.ResponseWriter = w
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, &st.info))
 		w = &st.sw
 		w.Header()["X-Request-Id"] = []string{st.info.requestID}
 		w.Header()["X-Content-Type-Options"] = nosniff
 
-		err := s.authorize(r, auth, &st.info)
+		err := s.limitedAuthorize(w, r, auth, &st.info)
 		if err == nil {
 			err = h(w, r)
 		}
@@ -200,6 +223,25 @@ func routeLabel(p string) string {
 		return "unmatched"
 	}
 	return p
+}
+
+// limitedAuthorize is authorize behind the failed-authentication limit of
+// the caller's address: an address with no failures left is refused with
+// 429 and Retry-After before its key is looked at, and each 401 spends
+// one failure.
+func (s *Server) limitedAuthorize(w http.ResponseWriter, r *http.Request, auth authKind, info *reqInfo) error {
+	if auth == authNone {
+		return nil
+	}
+	if wait, ok := s.authFails.blocked(info.clientIP, s.now()); ok {
+		w.Header()["Retry-After"] = []string{retryAfter(wait)}
+		return errTooManyFailures
+	}
+	err := s.authorize(r, auth, info)
+	if e, ok := errors.AsType[*Error](err); ok && e.Status == http.StatusUnauthorized {
+		s.authFails.fail(info.clientIP, s.now())
+	}
+	return err
 }
 
 func (s *Server) authorize(r *http.Request, auth authKind, info *reqInfo) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/grantd/grantd/internal/action"
 	"github.com/grantd/grantd/internal/api"
 	"github.com/grantd/grantd/internal/broker"
+	"github.com/grantd/grantd/internal/clientip"
 	"github.com/grantd/grantd/internal/config"
 	"github.com/grantd/grantd/internal/notify"
 	"github.com/grantd/grantd/internal/orgmap"
@@ -135,14 +136,20 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.broker = b
 
+	// One resolver finds the client's address for the API's
+	// failed-authentication limit and for the logs (SEC-53).
+	clientIP := clientip.New(cfg.Server.TrustedPrefixes())
 	apiSrv := api.New(api.Options{
-		Broker:   b,
-		Store:    a.store,
-		Vault:    a.vault,
-		AdminKey: cfg.AdminKey.Reveal(),
-		Logger:   a.log.With("component", "api"),
-		Registry: a.metrics,
-		Now:      a.now,
+		Broker:           b,
+		Store:            a.store,
+		Vault:            a.vault,
+		AdminKey:         cfg.AdminKey.Reveal(),
+		Logger:           a.log.With("component", "api"),
+		Registry:         a.metrics,
+		Now:              a.now,
+		ClientIP:         clientIP,
+		AuthFailureBurst: cfg.Server.AuthFailureLimit.Burst,
+		AuthFailureEvery: cfg.Server.AuthFailureLimit.Every.D(),
 	})
 	// The proxy, the actions and the organisation mappings call provider APIs with
 	// connections' tokens through the same transport: one 401 rule, one
@@ -191,7 +198,7 @@ func (a *App) build(ctx context.Context) error {
 	}
 	// The proxy sits in front of every mux, which would clean the dot
 	// segments it must refuse (SEC-40).
-	a.handler = px.Mount(apiSrv, a.routes(apiSrv, webH, orgs.Page()))
+	a.handler = accessLog(a.log.With("component", "http"), clientIP, px.Mount(apiSrv, a.routes(apiSrv, webH, orgs.Page())))
 	a.loop = &refresh.Loop{
 		Broker:     b,
 		Logger:     a.log.With("component", "refresh"),

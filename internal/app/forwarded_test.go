@@ -7,17 +7,30 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/grantd/grantd/internal/config"
 )
 
-// TestForwardedHeadersIgnoredSEC53 sends grantd, over loopback (an
-// untrusted peer: grantd trusts no proxy), requests that claim through
-// X-Forwarded-For/-Proto/-Host, Forwarded, X-Real-IP and the Host header
-// itself to come from elsewhere. The connect link grantd returns must still
+// TestForwardedHeadersIgnoredSEC53 sends grantd, over loopback, requests
+// that claim through X-Forwarded-For/-Proto/-Host, Forwarded, X-Real-IP
+// and the Host header itself to come from elsewhere, both when loopback is
+// an untrusted peer (grantd trusts no proxy) and when it is a configured
+// trusted proxy, whose X-Forwarded-For is believed but whose -Proto and
+// -Host are still never used. The connect link grantd returns must still
 // be built from public_url, the connect page's form must post back to
 // grantd, and the authorize redirect must carry the configured redirect_uri
 // and go to the provider's configured authorize endpoint (SEC-53).
 func TestForwardedHeadersIgnoredSEC53(t *testing.T) {
-	s := startStack(t, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+	for name, trusted := range map[string][]string{"untrusted peer": nil, "trusted proxy": {"127.0.0.1/32"}} {
+		t.Run(name, func(t *testing.T) {
+			testForwardedHeadersIgnored(t, trusted)
+		})
+	}
+}
+
+func testForwardedHeadersIgnored(t *testing.T, trusted []string) {
+	s := startStack(t, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		func(c *config.Config) { c.Server.TrustedProxies = trusted })
 	redirectURI := s.publicURL + "/oauth/callback/" + stackIntegration
 	if in := s.app.Config().Integrations[0]; in.RedirectURI != redirectURI {
 		t.Fatalf("configured redirect URI = %q, want %q", in.RedirectURI, redirectURI)

@@ -281,8 +281,9 @@ type Store interface {
 	// lease it does not change Version. It returns the row as written.
 	JournalRefresh(ctx context.Context, id, owner, attempt string, refreshToken Sealed, now time.Time) (Connection, error)
 	// InterruptedRefreshes lists active connections with a refresh journal
-	// entry (RefreshAttempt) and no lease live at now: refreshes whose
-	// process died or gave up between sending and storing. Oldest first; a
+	// entry (RefreshAttempt), no lease live at now and no backoff pending
+	// (NextAttemptAt not after now): refreshes whose process died or gave
+	// up between sending and storing. Oldest first; a
 	// limit of zero or less means no limit.
 	InterruptedRefreshes(ctx context.Context, now time.Time, limit int) ([]Connection, error)
 	// DueForRefresh lists active connections whose access token expires

@@ -256,12 +256,13 @@ func (db *DB) JournalRefresh(ctx context.Context, id, owner, attempt string, ref
 }
 
 // InterruptedRefreshes lists active connections whose refresh journal names
-// an attempt and whose lease is free or expired at now, oldest attempt
-// first. A limit of zero or less means no limit.
+// an attempt, whose lease is free or expired at now, and whose backoff (a
+// replay waiting inside the reuse interval) is over, oldest attempt first. A limit of zero or less means no limit.
 func (db *DB) InterruptedRefreshes(ctx context.Context, now time.Time, limit int) ([]store.Connection, error) {
 	q := `SELECT ` + connectionCols + ` FROM connections
 	WHERE status = $1 AND refresh_attempt <> ''
 	AND (lease_owner = '' OR lease_expires_at IS NULL OR lease_expires_at < $2)
+	AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
 	ORDER BY refresh_started_at, id`
 	args := []any{string(store.StatusActive), db.d.timeArg(now)}
 	if limit > 0 {

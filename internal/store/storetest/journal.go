@@ -29,10 +29,12 @@ func testRefreshJournal(t *testing.T, s store.Store) {
 	lapsed.LeaseOwner, lapsed.LeaseExpiresAt = "dead", at(59*time.Minute)
 	live := withAttempt("live", time.Minute)
 	live.LeaseOwner, live.LeaseExpiresAt = "alive", at(61*time.Minute)
+	backingOff := withAttempt("backing-off", time.Minute)
+	backingOff.NextAttemptAt = at(61 * time.Minute)
 	reauth := withAttempt("reauth", time.Minute)
 	reauth.Status = store.StatusNeedsReauth
 	none := newConnection("none", "t1", 0)
-	mustCreate(t, s, free, lapsed, live, reauth, none)
+	mustCreate(t, s, free, lapsed, live, backingOff, reauth, none)
 
 	got := mustGet(t, s, "free")
 	if got.RefreshAttempt != "att_free" || !got.RefreshStartedAt.Equal(norm(free.RefreshStartedAt)) || got.RefreshReplays != 1 {

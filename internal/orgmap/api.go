@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/grantd/grantd/internal/api"
@@ -15,7 +16,7 @@ import (
 //
 //	PUT    /v1/organizations
 //	GET    /v1/organizations
-//	GET    /v1/connections/{id}/org-mappings
+//	GET    /v1/connections/{id}/org-mappings[?refresh=true]
 //	PUT    /v1/connections/{id}/org-mappings/{companyId}
 //	DELETE /v1/connections/{id}/org-mappings/{companyId}
 //	POST   /v1/connections/{id}/org-mappings/accept-suggestions
@@ -115,12 +116,31 @@ func (s *Service) listOrganizations(w http.ResponseWriter, r *http.Request) erro
 	return writeJSON(w, http.StatusOK, organizationsJSON{Organizations: orgs})
 }
 
+// getMappings answers from the connection's cached company list, or, with
+// ?refresh=true (or 1), from a new listing.
 func (s *Service) getMappings(w http.ResponseWriter, r *http.Request) error {
-	res, err := s.Get(r.Context(), tenant(r), r.PathValue("id"))
+	fresh, err := refreshParam(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.get(r.Context(), tenant(r), r.PathValue("id"), fresh)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, res)
+}
+
+// refreshParam reads the refresh query parameter: absent is false.
+func refreshParam(r *http.Request) (bool, error) {
+	v := r.URL.Query().Get("refresh")
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badRequest(`"refresh" must be true or false`, err)
+	}
+	return b, nil
 }
 
 type putMappingJSON struct {

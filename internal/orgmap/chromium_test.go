@@ -74,6 +74,18 @@ func TestChromiumAcceptSuggestion(t *testing.T) {
 		t.Errorf("notice = %q, %v; want Mapping saved.", notice, err)
 	}
 
+	// The Refresh link lists the companies from Pax8 again: one walk.
+	before := v.e.APICalls()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("refresh")), chromedp.WaitNotPresent(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if got := v.e.APICalls() - before; got != 1 {
+		t.Errorf("the Refresh link made %d Pax8 requests, want 1 (one page of companies)", got)
+	}
+	if mapped, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("mapped"))); err != nil || !strings.Contains(mapped, companies[1].Name) {
+		t.Errorf("mapped section after refresh = %q, %v; want %q in it", mapped, err, companies[1].Name)
+	}
+
 	res := v.mappings(v.keyA, conn)
 	got := map[string]string{}
 	for _, m := range res.Mappings {

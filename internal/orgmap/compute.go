@@ -56,11 +56,14 @@ type Suggestion struct {
 // either as the target of a mapping or in UnmappedOrganizations.
 // Suggestions pair some of the unmapped on both sides, each company and
 // each organisation at most once. All lists are sorted and never nil.
+// CompaniesListedAt is when the companies were listed from the provider
+// ([Service.Get] may reuse a recent list); [Compute] leaves it zero.
 type Result struct {
 	Mappings              []Mapping      `json:"mappings"`
 	Suggestions           []Suggestion   `json:"suggestions"`
 	UnmappedCompanies     []Company      `json:"unmapped_companies"`
 	UnmappedOrganizations []Organization `json:"unmapped_organizations"`
+	CompaniesListedAt     time.Time      `json:"companies_listed_at,omitzero"`
 }
 
 // Compute returns the mapping state of companies against orgs given the
@@ -126,39 +129,4 @@ func Compute(companies []Company, orgs []Organization, mappings []store.OrgMappi
 	})
 	res.Suggestions = suggest(res.UnmappedCompanies, res.UnmappedOrganizations, threshold)
 	return res
-}
-
-// suggest pairs unmapped companies with unmapped organisations, best
-// score first, each side used at most once.
-func suggest(companies []Company, orgs []Organization, threshold float64) []Suggestion {
-	var cands []Suggestion
-	onames := make([]name, len(orgs))
-	for i, o := range orgs {
-		onames[i] = newName(Normalize(o.Name))
-	}
-	for _, c := range companies {
-		cn := newName(Normalize(c.Name))
-		for i, o := range orgs {
-			if score := similarity(cn, onames[i]); score >= threshold {
-				cands = append(cands, Suggestion{CompanyID: c.ID, CompanyName: c.Name, OrgID: o.ID, OrgName: o.Name, Score: score})
-			}
-		}
-	}
-	slices.SortFunc(cands, func(a, b Suggestion) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.CompanyID, b.CompanyID), cmp.Compare(a.OrgID, b.OrgID))
-	})
-	usedC, usedO := map[string]bool{}, map[string]bool{}
-	out := []Suggestion{}
-	for _, s := range cands {
-		if usedC[s.CompanyID] || usedO[s.OrgID] {
-			continue
-		}
-		usedC[s.CompanyID], usedO[s.OrgID] = true, true
-		s.Score = float64(int(s.Score*1000+0.5)) / 1000
-		out = append(out, s)
-	}
-	slices.SortFunc(out, func(a, b Suggestion) int {
-		return cmp.Or(cmp.Compare(a.CompanyName, b.CompanyName), cmp.Compare(a.CompanyID, b.CompanyID))
-	})
-	return out
 }

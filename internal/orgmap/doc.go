@@ -6,8 +6,12 @@
 // organisations and the stored mappings and returns what is mapped, a
 // suggestion for each unmapped company whose name closely matches an
 // unmapped organisation ([Similarity] over [Normalize]d names), and what is
-// left unmapped on both sides. [Service] adds the I/O: it lists the
-// companies through the Pax8 client with the connection's token, reads and
-// writes the store, and issues the short-lived links of the mapping page.
-// [Routes] puts it on the JSON API and [Page] serves the page.
+// left unmapped on both sides; an index of the organisations' words finds
+// the pairs worth scoring, so thousands of each are not compared
+// pairwise. [Service] adds the I/O: it lists the companies through the
+// Pax8 client with the connection's token, keeping each connection's list
+// for a short time ([Options.CompanyCacheTTL]) so that the views of one
+// mapping session walk the Pax8 API once, reads and writes the store, and
+// issues the short-lived links of the mapping page. [Routes] puts it on
+// the JSON API and [Page] serves the page.
 package orgmap

@@ -22,7 +22,7 @@ import (
 // routes on the JSON API over loopback, and two tenants, each with a
 // connection to its own sandbox partner.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	e      *testenv.Env
 	svc    *orgmap.Service
 	clk    *testenv.Clock
@@ -37,17 +37,28 @@ type env struct {
 	client *http.Client
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
-	e := testenv.New(t, testenv.Options{})
+	return newEnvWith(t, testenv.Options{}, nil)
+}
+
+// newEnvWith is newEnv with the back end built from topts and the
+// service's options edited by edit (when not nil).
+func newEnvWith(t testing.TB, topts testenv.Options, edit func(*orgmap.Options)) *env {
+	t.Helper()
+	e := testenv.New(t, topts)
 	clk := testenv.NewClock()
-	svc, err := orgmap.New(orgmap.Options{
+	opts := orgmap.Options{
 		Broker:    e.Broker,
 		Store:     e.Store,
 		Transport: &proxy.Transport{Tokens: e.Broker, Providers: e.Providers},
 		Now:       clk.Now,
 		Logger:    e.Logger,
-	})
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	svc, err := orgmap.New(opts)
 	if err != nil {
 		t.Fatalf("orgmap.New: %v", err)
 	}

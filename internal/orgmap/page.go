@@ -21,6 +21,9 @@ var pageTmpl = template.Must(template.ParseFS(templateFS, "templates/*.html"))
 
 // Page returns the handler of the mapping page, GET and POST
 // /mappings/{token}, reached through a link from [Service.CreateLink]. The
+// page shows the connection's cached company list ([Service.Get]); its
+// Refresh link, GET /mappings/{token}?refresh=1, lists the companies
+// again ([Service.Refresh]). The
 // token in the path is the page's only credential, so responses are never
 // cached or sent as a referrer. Forms post back to the same URL, guarded by
 // [http.CrossOriginProtection], and are answered with a redirect to the
@@ -44,6 +47,7 @@ type pageData struct {
 	ConnectionID string
 	Email        string
 	ExpiresAt    string
+	ListedAt     string
 	Notice       string
 	Result       Result
 	Orgs         []Organization
@@ -101,7 +105,8 @@ func (s *Service) showPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	res, err := s.Get(r.Context(), l.TenantID, l.ConnectionID)
+	fresh, _ := strconv.ParseBool(r.URL.Query().Get("refresh")) // anything else: the cached list
+	res, err := s.get(r.Context(), l.TenantID, l.ConnectionID, fresh)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -120,6 +125,7 @@ func (s *Service) showPage(w http.ResponseWriter, r *http.Request) {
 		ConnectionID: l.ConnectionID,
 		Email:        c.Email,
 		ExpiresAt:    l.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"),
+		ListedAt:     res.CompaniesListedAt.UTC().Format("15:04:05 UTC"),
 		Notice:       notices[r.URL.Query().Get("done")],
 		Result:       res,
 		Orgs:         orgs,

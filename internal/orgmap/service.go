@@ -38,19 +38,27 @@ type Options struct {
 	Concurrency int
 	// Timeout bounds listing a connection's companies (default 60 s).
 	Timeout time.Duration
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// CompanyCacheTTL is how long [Service.Get] reuses a connection's
+	// company list after listing it from Pax8 (default 60 s; negative
+	// lists them on every call). [Service.Refresh] always lists them.
+	CompanyCacheTTL time.Duration
+	// CompanyCacheSize bounds the connections whose company lists are
+	// kept at once (default 1,000).
+	CompanyCacheSize int
+	Logger           *slog.Logger
+	Now              func() time.Time
 }
 
 // Service keeps the organisation mappings of every tenant's connections.
 // It is safe for concurrent use.
 type Service struct {
-	opts Options
-	b    *broker.Broker
-	st   store.Store
-	hc   *http.Client
-	log  *slog.Logger
-	now  func() time.Time
+	opts  Options
+	b     *broker.Broker
+	st    store.Store
+	hc    *http.Client
+	log   *slog.Logger
+	now   func() time.Time
+	cache *companyCache // nil when CompanyCacheTTL is negative
 }
 
 // New returns a Service.
@@ -87,15 +95,31 @@ func New(opts Options) (*Service, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{
+	if opts.CompanyCacheTTL == 0 {
+		opts.CompanyCacheTTL = DefaultCompanyCacheTTL
+	}
+	if opts.CompanyCacheSize <= 0 {
+		opts.CompanyCacheSize = 1000
+	}
+	s := &Service{
 		opts: opts,
 		b:    opts.Broker,
 		st:   opts.Store,
 		hc:   &http.Client{Transport: opts.Transport},
 		log:  opts.Logger,
 		now:  opts.Now,
-	}, nil
+	}
+	if opts.CompanyCacheTTL > 0 {
+		s.cache = newCompanyCache(opts.CompanyCacheTTL, opts.CompanyCacheSize, opts.Now)
+	}
+	return s, nil
 }
+
+// DefaultCompanyCacheTTL is how long a connection's company list is
+// reused unless [Options.CompanyCacheTTL] says otherwise: long enough for
+// the views and posts of one mapping session to list the companies once,
+// short enough that a company added at Pax8 shows within a minute.
+const DefaultCompanyCacheTTL = time.Minute
 
 // errorf returns a broker error, which the API's error adapter maps to a
 // status and shows with msg.
@@ -134,7 +158,8 @@ func upstream(err error, what string) error {
 	return errorf(broker.CodeUpstream, err, "pax8 failed while %s", what)
 }
 
-// Companies lists every company of the tenant's connection from Pax8.
+// Companies lists every company of the tenant's connection from Pax8,
+// now: it does not use the cache of [Service.Get].
 func (s *Service) Companies(ctx context.Context, tenantID, connID string) ([]Company, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
@@ -199,10 +224,22 @@ func (s *Service) PutOrganizations(ctx context.Context, tenantID string, orgs []
 }
 
 // Get returns the mapping state of the tenant's connection: its companies
-// fetched from Pax8 now, against the tenant's organisations and the stored
-// mappings.
+// as listed from Pax8 within the last [Options.CompanyCacheTTL] (now, if
+// they were not), against the tenant's organisations and the stored
+// mappings, which are always read now. Concurrent calls for a connection
+// whose list is not cached share one listing.
 func (s *Service) Get(ctx context.Context, tenantID, connID string) (Result, error) {
-	companies, err := s.Companies(ctx, tenantID, connID)
+	return s.get(ctx, tenantID, connID, false)
+}
+
+// Refresh is [Service.Get] with the companies listed from Pax8 now; the
+// cache keeps the new list.
+func (s *Service) Refresh(ctx context.Context, tenantID, connID string) (Result, error) {
+	return s.get(ctx, tenantID, connID, true)
+}
+
+func (s *Service) get(ctx context.Context, tenantID, connID string, fresh bool) (Result, error) {
+	companies, listedAt, err := s.companies(ctx, tenantID, connID, fresh)
 	if err != nil {
 		return Result{}, err
 	}
@@ -214,7 +251,34 @@ func (s *Service) Get(ctx context.Context, tenantID, connID string) (Result, err
 	if err != nil {
 		return Result{}, errorf(broker.CodeInternal, err, "mappings cannot be listed")
 	}
-	return Compute(companies, orgs, ms, s.opts.Threshold), nil
+	res := Compute(companies, orgs, ms, s.opts.Threshold)
+	res.CompaniesListedAt = listedAt.UTC()
+	return res, nil
+}
+
+// companies returns the connection's companies, from the cache unless
+// fresh is set, and when they were listed. The connection is looked up
+// for the tenant first, on every call, so that another tenant's
+// connection is not found whatever is cached (SEC-43); a connection that
+// is not active is listed now, so that the caller gets the broker's error
+// (needs_reauth, revoked) rather than an old list.
+func (s *Service) companies(ctx context.Context, tenantID, connID string, fresh bool) ([]Company, time.Time, error) {
+	c, err := s.b.Connection(ctx, tenantID, connID)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if s.cache == nil || c.Status != store.StatusActive {
+		at := s.now()
+		companies, err := s.Companies(ctx, tenantID, connID)
+		return companies, at, err
+	}
+	return s.cache.get(ctx, s.cacheKey(c), fresh, func(ctx context.Context) ([]Company, error) {
+		return s.Companies(ctx, tenantID, connID)
+	})
+}
+
+func (s *Service) cacheKey(c store.Connection) cacheKey {
+	return cacheKey{tenantID: c.TenantID, connID: c.ID, connectedAt: c.ConnectedAt.UnixNano()}
 }
 
 // Set maps companyID of the tenant's connection to orgID. The company must
@@ -229,7 +293,7 @@ func (s *Service) Set(ctx context.Context, tenantID, connID, companyID, orgID st
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	cctx, pc, _, err := s.client(cctx, tenantID, connID)
+	cctx, pc, c, err := s.client(cctx, tenantID, connID)
 	if err != nil {
 		return Mapping{}, err
 	}
@@ -240,7 +304,24 @@ func (s *Service) Set(ctx context.Context, tenantID, connID, companyID, orgID st
 	if err != nil {
 		return Mapping{}, upstream(err, "reading the company")
 	}
-	return s.put(ctx, tenantID, connID, Company{ID: co.ID, Name: co.Name}, org)
+	company := Company{ID: co.ID, Name: co.Name}
+	s.checkCached(c, company)
+	return s.put(ctx, tenantID, connID, company, org)
+}
+
+// checkCached drops the connection's cached company list when company, as
+// just read from Pax8, is not in it as it is now: the list is behind
+// (the company is new or renamed), so the next view lists it again.
+// Mappings themselves are never cached, so writing one needs nothing
+// else.
+func (s *Service) checkCached(c store.Connection, company Company) {
+	if s.cache == nil {
+		return
+	}
+	key := s.cacheKey(c)
+	if !s.cache.holds(key, company) {
+		s.cache.invalidate(key)
+	}
 }
 
 func (s *Service) org(ctx context.Context, tenantID, orgID string) (Organization, error) {

@@ -181,6 +181,48 @@ type Event struct {
 	CreatedAt    time.Time
 }
 
+// DeliveryState is where a webhook delivery stands in the outbox.
+type DeliveryState string
+
+const (
+	// DeliveryPending: not delivered yet; due at NextAttemptAt.
+	DeliveryPending DeliveryState = "pending"
+	// DeliveryDelivered: the receiver answered 2xx.
+	DeliveryDelivered DeliveryState = "delivered"
+	// DeliveryFailed: refused for good (a 3xx or 4xx) or out of attempts.
+	DeliveryFailed DeliveryState = "failed"
+)
+
+// Delivery is one event on its way to one webhook endpoint, kept in the
+// durable outbox until it is delivered or fails (see package notify). It
+// holds no secret: Payload is the token-free JSON body and Endpoint a
+// stable key derived from the endpoint's URL, never its signing secret.
+type Delivery struct {
+	// ID is the Grantd-Delivery header value, the same on every attempt.
+	ID string
+	// Endpoint is the key of the endpoint it goes to.
+	Endpoint string
+	// EventID is the payload's event id, shared by the deliveries of one
+	// event to several endpoints.
+	EventID   string
+	EventType string
+	// Payload is the exact body posted (and signed).
+	Payload []byte
+	State   DeliveryState
+	// Attempts counts the claims made for it, each of which may have
+	// posted once.
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	// LeaseOwner and LeaseExpiresAt name the sender posting it now, so
+	// that two replicas never post it at the same time.
+	LeaseOwner     string
+	LeaseExpiresAt time.Time
+	CreatedAt      time.Time
+	// FinishedAt is when it was delivered or failed; zero while pending.
+	FinishedAt time.Time
+}
+
 // OrgMapping links a provider-side account (a Pax8 company) to the tenant's
 // own organisation id.
 type OrgMapping struct {
@@ -306,6 +348,43 @@ type Store interface {
 	// ListEvents returns the connection's events, newest first; a limit of
 	// zero or less means all.
 	ListEvents(ctx context.Context, connectionID string, limit int) ([]Event, error)
+
+	// EnqueueDeliveries adds ds to the webhook outbox in one transaction,
+	// as pending with no attempt and no lease (their State, Attempts,
+	// LeaseOwner, LeaseExpiresAt and FinishedAt are ignored). A zero
+	// CreatedAt is the current time and a zero NextAttemptAt is CreatedAt.
+	// An ID already stored fails the whole batch with ErrAlreadyExists.
+	EnqueueDeliveries(ctx context.Context, ds []Delivery) error
+	// ClaimDeliveries leases up to limit pending deliveries to owner until
+	// the given time, in one conditional write: those for one of endpoints
+	// whose NextAttemptAt is not after now and that no other owner holds
+	// an unexpired lease on (now decides expiry). Each claim adds one to
+	// Attempts. It returns the claimed rows as written, due first; two
+	// concurrent claimers never get the same row. A limit of zero or less,
+	// or no endpoints, claims nothing.
+	ClaimDeliveries(ctx context.Context, owner string, endpoints []string, now, until time.Time, limit int) ([]Delivery, error)
+	// MarkDelivered records that delivery id reached its receiver at now:
+	// state delivered, lease cleared. Whoever holds the lease, a delivery
+	// that was delivered stays so, and marking it again changes nothing.
+	// It returns ErrNotFound for an unknown id.
+	MarkDelivered(ctx context.Context, id string, now time.Time) error
+	// RetryDelivery puts owner's pending delivery back as due at next with
+	// lastError, releasing the lease. It returns ErrConflict when owner
+	// does not hold the lease (it lapsed and another took it, or the
+	// delivery is finished) and ErrNotFound for an unknown id.
+	RetryDelivery(ctx context.Context, id, owner string, next time.Time, lastError string) error
+	// FailDelivery marks owner's pending delivery failed at now with
+	// lastError, releasing the lease; errors as RetryDelivery.
+	FailDelivery(ctx context.Context, id, owner string, now time.Time, lastError string) error
+	// GetDelivery returns the delivery with that id.
+	GetDelivery(ctx context.Context, id string) (Delivery, error)
+	// CountDeliveries returns the number of deliveries in state.
+	CountDeliveries(ctx context.Context, state DeliveryState) (int, error)
+	// PruneDeliveries deletes deliveries finished (delivered or failed)
+	// before before, and pending ones created before it that no unexpired
+	// lease holds (an endpoint no longer configured anywhere), and returns
+	// how many rows went.
+	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
 
 	PutOrgMapping(ctx context.Context, m OrgMapping) error
 	DeleteOrgMapping(ctx context.Context, connectionID, externalID string) error

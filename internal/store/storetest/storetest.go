@@ -53,6 +53,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"MappingLinks", testMappingLinks},
 		{"Meta", testMeta},
 		{"ConcurrentUpdate", testConcurrentUpdate},
+		{"Deliveries", testDeliveries},
+		{"PruneDeliveries", testPruneDeliveries},
+		{"ClaimDeliveriesConcurrent", testClaimDeliveriesConcurrent},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))

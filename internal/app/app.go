@@ -103,7 +103,7 @@ func (a *App) build(ctx context.Context) error {
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	sender, err := newSender(cfg, a.log.With("component", "notify"), a.metrics, a.now)
+	sender, err := newSender(cfg, a.store, a.log.With("component", "notify"), a.metrics, a.now)
 	if err != nil {
 		return err
 	}
@@ -127,8 +127,10 @@ func (a *App) build(ctx context.Context) error {
 		RefreshTimeout: cfg.Refresh.Timeout.D(),
 		LeaseTTL:       cfg.Refresh.LeaseTTL.D(),
 		Metrics:        broker.NewMetrics(a.metrics),
-		// Each event is emitted by the process where the change happened,
-		// so each webhook is sent once, not once per replica.
+		// Each event is emitted by the process where the change happened
+		// and written once to the shared outbox, which every replica's
+		// sender drains: each webhook is sent at least once, and under
+		// normal operation once, whatever the number of replicas.
 		OnEvent: sender.Notify,
 	})
 	if err != nil {
@@ -212,13 +214,14 @@ func (a *App) build(ctx context.Context) error {
 	return nil
 }
 
-// newSender builds the webhook sender of cfg.Webhooks.
-func newSender(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer, now func() time.Time) (*notify.Sender, error) {
+// newSender builds the webhook sender of cfg.Webhooks, with its durable
+// outbox in st.
+func newSender(cfg *config.Config, st store.Store, log *slog.Logger, reg prometheus.Registerer, now func() time.Time) (*notify.Sender, error) {
 	eps := make([]notify.Endpoint, 0, len(cfg.Webhooks))
 	for _, w := range cfg.Webhooks {
 		eps = append(eps, notify.Endpoint{URL: w.URL, Secret: w.Secret.Reveal(), Events: w.Events})
 	}
-	s, err := notify.New(notify.Options{Endpoints: eps, Logger: log, Registerer: reg, Now: now})
+	s, err := notify.New(notify.Options{Endpoints: eps, Store: st, Logger: log, Registerer: reg, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("build webhooks: %w", err)
 	}

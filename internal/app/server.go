@@ -73,8 +73,9 @@ func (a *App) Run(ctx context.Context) error {
 // webhook sender until ctx is cancelled, then shuts the server down
 // gracefully (waiting up to [ShutdownTimeout] for requests in flight),
 // waits up to [RefreshDrainTimeout] for refreshes in flight to store their
-// tokens, stops the sender (which makes a last attempt at the deliveries queued,
-// including those of events emitted during the shutdown) and returns nil. It returns an
+// tokens, stops the sender (which makes a last round of attempts at the deliveries
+// due, including those of events emitted during the shutdown, and leaves the rest in
+// the durable outbox for the next start or another replica) and returns nil. It returns an
 // error when the server fails. It closes ln but not the App.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{

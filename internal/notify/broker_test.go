@@ -13,6 +13,7 @@ import (
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/notify"
 	"github.com/grantd/grantd/internal/sandbox"
+	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/testenv"
 	"github.com/grantd/grantd/internal/vault"
 )
@@ -20,14 +21,17 @@ import (
 // TestInvalidGrantOneWebhook is SEC-35 through the real broker and sandbox:
 // an invalid_grant refresh, hit by many callers on two replicas at once,
 // marks the connection needs_reauth and leads to exactly one needs_reauth
-// webhook. No delivery carries a token or the client secret (canary).
+// webhook, although both replicas' senders drain one shared outbox. No delivery carries a token or the client secret (canary).
 func TestInvalidGrantOneWebhook(t *testing.T) {
 	rcv := newReceiver(t)
 	reg := prometheus.NewRegistry()
-	senders := []*notify.Sender{
-		newSender(t, reg, notify.Options{Endpoints: []notify.Endpoint{{URL: rcv.URL, Secret: secret}}}),
-		newSender(t, nil, notify.Options{Endpoints: []notify.Endpoint{{URL: rcv.URL, Secret: secret}}}),
-	}
+	// Each replica's sender writes to and drains the outbox in the
+	// replicas' shared database, through its own handle.
+	senders := make([]*notify.Sender, 2)
+	env := testenv.New(t, testenv.Options{OnEvent: func(e store.Event) { senders[0].Notify(e) }})
+	replica := env.Replica(t, "replica-b", func(e store.Event) { senders[1].Notify(e) })
+	senders[0] = newSender(t, reg, notify.Options{Store: env.Store, Endpoints: []notify.Endpoint{{URL: rcv.URL, Secret: secret}}})
+	senders[1] = newSender(t, nil, notify.Options{Store: openStore(t, env.DSN), Endpoints: []notify.Endpoint{{URL: rcv.URL, Secret: secret}}})
 	ctx, stop := context.WithCancel(context.WithoutCancel(t.Context()))
 	var running sync.WaitGroup
 	for _, s := range senders {
@@ -43,8 +47,6 @@ func TestInvalidGrantOneWebhook(t *testing.T) {
 	}
 	t.Cleanup(stopAll)
 
-	env := testenv.New(t, testenv.Options{OnEvent: senders[0].Notify})
-	replica := env.Replica(t, "replica-b", senders[1].Notify)
 	tenantID, _ := env.Tenant(t, "Acme MSP")
 	conn := env.Connect(t, tenantID, testenv.Partner)
 	tok, err := env.Broker.Token(t.Context(), conn.ID)

@@ -11,7 +11,10 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/grantd/grantd/internal/store"
 )
 
 // Headers of a delivery.
@@ -43,35 +46,65 @@ type result struct {
 	err   error
 }
 
-// deliver makes one attempt at d and settles it: delivered, failed, or
-// queued again with backoff when the failure is transient, attempts are
-// left and mayRetry is set. It reports whether d was delivered.
-func (s *Sender) deliver(ctx context.Context, d *delivery, mayRetry bool) bool {
-	d.attempts++
-	r := s.post(ctx, d)
-	s.m.attempt(d.typ, r.class)
-	log := s.log.With("delivery_id", d.id, "event", d.typ, "endpoint", d.endpoint, "attempt", d.attempts)
+// attempt posts the claimed delivery d once and records the outcome in
+// the outbox: delivered; failed when the answer is final or attempts are
+// used up; otherwise due again after the backoff, or after Retry-After
+// when that is longer. The POST is cut off at half the lease, so the claim
+// is still this Sender's when the outcome is written. A write that fails
+// is logged: the claim then lapses and the delivery is attempted again,
+// so a receiver may see it twice (at least once).
+func (s *Sender) attempt(ctx context.Context, d store.Delivery) {
+	ep := s.byKey[d.Endpoint]
+	log := s.log.With("delivery_id", d.ID, "event", d.EventType, "endpoint", ep, "attempt", d.Attempts)
+	pctx, cancel := context.WithTimeout(ctx, s.opts.LeaseTTL/2)
+	r := s.post(pctx, ep, d)
+	cancel()
+	s.m.attempt(d.EventType, r.class)
+
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	now := s.now()
+	var err error
 	switch {
 	case r.err == nil:
-		s.m.outcome(d.typ, "delivered")
+		err = s.st.MarkDelivered(wctx, d.ID, now)
+		s.m.outcome(d.EventType, "delivered")
 		log.Debug("webhook delivered")
-		return true
-	case !r.retry:
-		s.m.outcome(d.typ, "failed")
-		log.Warn("webhook delivery failed", "err", r.err)
-	case !mayRetry:
-		s.m.outcome(d.typ, "abandoned")
-		log.Warn("webhook delivery abandoned at shutdown", "err", r.err)
-	case d.attempts >= s.opts.MaxAttempts:
-		s.m.outcome(d.typ, "failed")
-		log.Warn("webhook delivery failed; giving up", "err", r.err)
+	case !r.retry || d.Attempts >= s.opts.MaxAttempts:
+		err = s.st.FailDelivery(wctx, d.ID, s.opts.Owner, now, errText(r.err))
+		s.m.outcome(d.EventType, "failed")
+		if r.retry {
+			log.Warn("webhook delivery failed; giving up", "err", r.err)
+		} else {
+			log.Warn("webhook delivery failed", "err", r.err)
+		}
 	default:
-		delay := min(max(s.backoff(d.attempts), r.after), s.opts.MaxDelay)
-		d.due = time.Now().Add(delay)
+		delay := min(max(s.backoff(d.Attempts), r.after), s.opts.MaxDelay)
+		next := now.Add(delay)
+		err = s.st.RetryDelivery(wctx, d.ID, s.opts.Owner, next, errText(r.err))
+		if err == nil {
+			s.noteDue(next)
+		}
 		log.Info("webhook delivery will be retried", "err", r.err, "retry_in", delay.String())
-		s.enqueue(d)
 	}
-	return false
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		// The claim lapsed and another Sender took the delivery over; the
+		// outcome is its to record.
+		log.Warn("webhook delivery claim lapsed before its outcome was recorded", "err", err)
+	case err != nil:
+		log.Error("record webhook delivery outcome; it will be attempted again when the claim lapses", "err", err)
+	}
+}
+
+// errText is what the outbox keeps of an attempt's error.
+func errText(err error) string {
+	const limit = 500
+	t := err.Error()
+	if len(t) > limit {
+		t = strings.ToValidUTF8(t[:limit], "")
+	}
+	return t
 }
 
 // backoff is the delay after the n-th failed attempt: Backoff doubling.
@@ -83,17 +116,17 @@ func (s *Sender) backoff(n int) time.Duration {
 	return d
 }
 
-// post sends d once.
-func (s *Sender) post(ctx context.Context, d *delivery) result {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.endpoint.URL, bytes.NewReader(d.body))
+// post sends d to ep once.
+func (s *Sender) post(ctx context.Context, ep *Endpoint, d store.Delivery) result {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(d.Payload))
 	if err != nil {
 		return result{class: "error", err: fmt.Errorf("build request: %w", err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "grantd-webhook/1")
-	req.Header.Set(HeaderEvent, d.typ)
-	req.Header.Set(HeaderDelivery, d.id)
-	req.Header.Set(HeaderSignature, Signature(d.endpoint.Secret, s.opts.Now(), d.body))
+	req.Header.Set(HeaderEvent, d.EventType)
+	req.Header.Set(HeaderDelivery, d.ID)
+	req.Header.Set(HeaderSignature, Signature(ep.Secret, s.now(), d.Payload))
 	resp, err := s.hc.Do(req)
 	if err != nil {
 		// Drop the *url.Error wrapper, which repeats the URL and its query.
@@ -112,7 +145,7 @@ func (s *Sender) post(ctx context.Context, d *delivery) result {
 	case code >= 300 && code < 400:
 		return result{class: class, err: fmt.Errorf("answered %d; redirects are not followed", code)}
 	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code == http.StatusTooManyRequests, code >= 500:
-		return result{class: class, retry: true, after: retryAfter(resp.Header.Get("Retry-After"), time.Now()), err: fmt.Errorf("answered %d", code)}
+		return result{class: class, retry: true, after: retryAfter(resp.Header.Get("Retry-After"), s.now()), err: fmt.Errorf("answered %d", code)}
 	default:
 		return result{class: class, err: fmt.Errorf("answered %d", code)}
 	}

@@ -1,11 +1,18 @@
 // Package notify delivers connection events (connected, needs_reauth,
-// reauth_due, deleted, …) to the application's webhooks.
+// reauth_due, deleted, …) to the application's webhooks, at least once,
+// through a durable outbox in the store.
 //
 // A [Sender] is fed by the broker's OnEvent hook through [Sender.Notify],
-// which never blocks: each event becomes one delivery per subscribed
-// [Endpoint] in a bounded in-memory queue, and [Sender.Run] posts them in
-// the background. When the queue is full the oldest delivery is dropped,
-// logged and counted.
+// which writes one delivery per subscribed [Endpoint] to the outbox (the
+// webhook_deliveries table, [store.Store.EnqueueDeliveries]) in one short
+// transaction, bounded by Options.EnqueueTimeout, and returns. From then on
+// the delivery survives crashes and restarts. [Sender.Run], on every
+// replica, claims due deliveries with a lease ([store.Store.ClaimDeliveries]:
+// one conditional UPDATE, so two replicas never post the same delivery at
+// the same time), posts them, and records the outcome: delivered, failed,
+// or due again after a backoff. A claim whose replica died mid-attempt is
+// taken over by another once its lease lapses. Delivered and failed rows
+// are pruned after Options.Retention (7 days).
 //
 // A delivery is a JSON POST of a [Payload] (never a token) with the headers
 //
@@ -17,15 +24,27 @@
 // The signature follows Stripe's scheme: the receiver recomputes the HMAC
 // over the timestamp, a dot and the raw body with the endpoint's secret,
 // compares it in constant time, and rejects timestamps too far from its
-// clock (five minutes is usual) to stop replays.
+// clock (five minutes is usual) to stop replays. The body is stored in the
+// outbox as posted; the signature is computed at each attempt, with the
+// endpoint's current secret, which is never stored (nor is the endpoint's
+// URL: its rows are keyed by a hash of it).
 //
 // A 2xx answer delivers. Network errors, timeouts (10 s), 408, 425, 429 and
 // 5xx are retried with exponential backoff (1 s doubling, five attempts by
 // default), waiting at least as long as a Retry-After header asks. Redirects
 // are never followed and, like other 4xx answers, fail the delivery at once.
 //
-// Events are emitted by the replica where the change happened, so each
-// event is delivered once, not once per replica. Deliveries queued in
-// memory are lost if the process dies; receivers that must not miss a
-// change can reconcile with GET /v1/connections/{id}/events.
+// Delivery is at least once: a replica that dies after the receiver
+// answered but before the outcome is recorded leaves a claim that another
+// replica takes over and posts again, with the same Grantd-Delivery id, so
+// receivers deduplicate by that header. Under normal operation each
+// delivery is posted once, whatever the number of replicas.
+//
+// Two windows remain, both outside the outbox. The broker stores the event
+// (store.AddEvent) and then calls OnEvent, in two writes: a process that
+// dies between them keeps the event in the connection's history with no
+// delivery. And when the outbox write fails (the database is down or slower
+// than EnqueueTimeout), Notify logs an error, counts the deliveries as
+// dropped, and does nothing more. Receivers that must not miss a change
+// can reconcile with GET /v1/connections/{id}/events.
 package notify

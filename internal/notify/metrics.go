@@ -11,23 +11,25 @@ import (
 type metrics struct {
 	deliveries *prometheus.CounterVec
 	attempts   *prometheus.CounterVec
-	queued     prometheus.Gauge
+	queued     prometheus.GaugeFunc
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+// newMetrics builds the metrics; pending counts the outbox's pending
+// deliveries when the gauge is scraped.
+func newMetrics(reg prometheus.Registerer, pending func() float64) *metrics {
 	m := &metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "grantd_webhook_deliveries_total",
-			Help: "Webhook deliveries by event type and outcome (delivered, failed, dropped, abandoned).",
+			Help: "Webhook deliveries by event type and outcome (delivered, failed, dropped: not written to the outbox).",
 		}, []string{"event", "outcome"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "grantd_webhook_attempts_total",
 			Help: "Webhook POST attempts by event type and result (2xx, 3xx, 4xx, 5xx, error).",
 		}, []string{"event", "result"}),
-		queued: prometheus.NewGauge(prometheus.GaugeOpts{
+		queued: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "grantd_webhook_queue_length",
-			Help: "Webhook deliveries waiting, retries included.",
-		}),
+			Help: "Webhook deliveries pending in the outbox, retries included, for all replicas.",
+		}, pending),
 	}
 	if reg != nil {
 		reg.MustRegister(m.deliveries, m.attempts, m.queued)

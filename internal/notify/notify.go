@@ -3,6 +3,8 @@ package notify
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -60,21 +63,44 @@ func (e Endpoint) LogValue() slog.Value { return slog.StringValue(e.String()) }
 
 func (e Endpoint) wants(typ string) bool { return len(e.Events) == 0 || slices.Contains(e.Events, typ) }
 
-// Options configures a [Sender]. Only Endpoints matters; the rest have
-// defaults.
+// endpointKeys returns the outbox key of each endpoint: a hash of its URL
+// (so neither the secret nor a token in the query is stored), with "#n"
+// added to the n-th repeat of one URL. It stays the same across restarts
+// and replicas as long as the URL does, and a rotated secret keeps it.
+func endpointKeys(eps []Endpoint) []string {
+	keys := make([]string, len(eps))
+	seen := map[string]int{}
+	for i, e := range eps {
+		sum := sha256.Sum256([]byte(e.URL))
+		k := "url-sha256:" + hex.EncodeToString(sum[:16])
+		seen[k]++
+		if n := seen[k]; n > 1 {
+			k += "#" + strconv.Itoa(n)
+		}
+		keys[i] = k
+	}
+	return keys
+}
+
+// Options configures a [Sender]. Endpoints and Store matter; the rest
+// have defaults.
 type Options struct {
 	Endpoints []Endpoint
+	// Store holds the outbox (required). Every replica's Sender shares
+	// the one database.
+	Store store.Store
 	// HTTPClient posts the deliveries. The default has a 10 s timeout and
 	// follows no redirects; a client given here should do the same.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
-	// Now stamps the signatures (default time.Now).
+	// Now stamps the signatures and dates everything in the outbox: due
+	// times, claims and their leases, retention (default time.Now).
 	Now func() time.Time
 	// Registerer receives the metrics (none when nil).
 	Registerer prometheus.Registerer
-	// QueueSize bounds the deliveries waiting, retries included (default
-	// 1000).
-	QueueSize int
+	// Owner names this Sender in its claims (default a random name). Two
+	// running Senders must not share one.
+	Owner string
 	// MaxAttempts bounds the attempts per delivery (default 5).
 	MaxAttempts int
 	// Backoff is the delay before the first retry, doubled for each next
@@ -83,42 +109,63 @@ type Options struct {
 	// MaxDelay caps a retry's delay, including one asked by Retry-After
 	// (default 10 min).
 	MaxDelay time.Duration
-	// Workers is the number of concurrent deliveries (default 4).
+	// Workers is the number of concurrent deliveries, and so the most
+	// deliveries claimed at once (default 4).
 	Workers int
-	// DrainTimeout bounds the last attempt made, when Run stops, for the
-	// deliveries still queued (default 5 s).
+	// PollInterval is how often Run looks for deliveries that fell due
+	// without this Sender knowing: enqueued by another replica, or left by
+	// one that died (default 1 s). What this Sender enqueues or schedules
+	// goes out without waiting for a poll.
+	PollInterval time.Duration
+	// LeaseTTL is how long a claim lasts (default 1 min); each attempt is
+	// cut off at half of it, so a claim never lapses while its POST is in
+	// flight. A claim whose Sender died is taken over once it lapses.
+	LeaseTTL time.Duration
+	// EnqueueTimeout bounds the outbox write of Notify (default 2 s).
+	EnqueueTimeout time.Duration
+	// Retention is how long delivered and failed deliveries are kept
+	// (default 7 days). It must exceed the retry schedule: a pending
+	// delivery older than Retention is pruned too.
+	Retention time.Duration
+	// DrainTimeout bounds the last round of attempts that Run makes when
+	// it stops (default 5 s).
 	DrainTimeout time.Duration
 }
 
-// Sender delivers events to webhooks in the background. Create it with
-// [New], feed it with [Sender.Notify], run it with [Sender.Run] and release
-// it with [Sender.Close]. It is safe for concurrent use.
+// storeTimeout bounds the outbox writes of Run (claims, outcomes, pruning).
+const storeTimeout = 10 * time.Second
+
+// pruneEvery is how often Run prunes the outbox.
+const pruneEvery = time.Hour
+
+// Sender delivers events to webhooks through a durable outbox. Create it
+// with [New], feed it with [Sender.Notify], run it with [Sender.Run] and
+// release it with [Sender.Close]; the caller closes the Store afterwards.
+// It is safe for concurrent use.
 type Sender struct {
-	opts Options
-	hc   *http.Client
-	log  *slog.Logger
-	m    *metrics
+	opts  Options
+	st    store.Store
+	hc    *http.Client
+	log   *slog.Logger
+	m     *metrics
+	now   func() time.Time
+	keys  []string             // outbox key of each endpoint
+	byKey map[string]*Endpoint // endpoint of each key
 
-	mu     sync.Mutex
-	queue  []*delivery // waiting deliveries, oldest first, retries included
-	closed bool
-	wake   chan struct{}
+	mu      sync.Mutex
+	closed  bool
+	nextDue time.Time // the earliest retry this Sender scheduled
+	wake    chan struct{}
 }
 
-// delivery is one event on its way to one endpoint.
-type delivery struct {
-	id       string
-	endpoint *Endpoint
-	typ      string
-	body     []byte
-	attempts int
-	due      time.Time // not before (wall clock)
-}
-
-// New returns a Sender for opts. It checks that every endpoint has a URL
-// and a secret; [config.Config.Validate] does the rest.
+// New returns a Sender for opts. It checks that there is a store and that
+// every endpoint has a URL and a secret; [config.Config.Validate] does the
+// rest.
 func New(opts Options) (*Sender, error) {
 	var errs []error
+	if opts.Store == nil {
+		errs = append(errs, errors.New("notify: no store for the outbox"))
+	}
 	for i, e := range opts.Endpoints {
 		if e.URL == "" {
 			errs = append(errs, fmt.Errorf("notify: endpoint %d has no URL", i))
@@ -142,19 +189,33 @@ func New(opts Options) (*Sender, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	setDefault(&opts.QueueSize, 1000)
+	if opts.Owner == "" {
+		opts.Owner = "notify-" + rand.Text()[:12]
+	}
 	setDefault(&opts.MaxAttempts, 5)
 	setDefault(&opts.Workers, 4)
 	setDefault(&opts.Backoff, time.Second)
 	setDefault(&opts.MaxDelay, 10*time.Minute)
+	setDefault(&opts.PollInterval, time.Second)
+	setDefault(&opts.LeaseTTL, time.Minute)
+	setDefault(&opts.EnqueueTimeout, 2*time.Second)
+	setDefault(&opts.Retention, 7*24*time.Hour)
 	setDefault(&opts.DrainTimeout, 5*time.Second)
-	return &Sender{
-		opts: opts,
-		hc:   opts.HTTPClient,
-		log:  opts.Logger,
-		m:    newMetrics(opts.Registerer),
-		wake: make(chan struct{}, 1),
-	}, nil
+	s := &Sender{
+		opts:  opts,
+		st:    opts.Store,
+		hc:    opts.HTTPClient,
+		log:   opts.Logger,
+		now:   opts.Now,
+		keys:  endpointKeys(opts.Endpoints),
+		byKey: map[string]*Endpoint{},
+		wake:  make(chan struct{}, 1),
+	}
+	for i, k := range s.keys {
+		s.byKey[k] = &s.opts.Endpoints[i]
+	}
+	s.m = newMetrics(opts.Registerer, func() float64 { return float64(s.Len()) })
+	return s, nil
 }
 
 // DefaultHTTPClient returns the client used for deliveries: a 10 s timeout
@@ -174,21 +235,29 @@ func setDefault[T int | time.Duration](v *T, def T) {
 	}
 }
 
-// Notify queues e for every endpoint subscribed to its type and returns at
-// once; it is what the broker's OnEvent calls. When the queue is full the
-// oldest waiting delivery is dropped, with a warning and a metric. After
-// Close it drops e.
+// Notify writes one delivery of e per endpoint subscribed to its type to
+// the outbox, in one transaction bounded by EnqueueTimeout, and wakes Run;
+// it is what the broker's OnEvent calls. From then on the deliveries
+// survive a crash or restart. When the write fails (the database is down
+// or too slow) the deliveries are dropped, with an error logged and the
+// dropped metric counted, and nothing else is attempted: the event stays
+// in the connection's history. After Close it drops e too.
 func (s *Sender) Notify(e store.Event) {
-	var body []byte
+	now := s.now().UTC()
+	var (
+		ds   []store.Delivery
+		body []byte
+		evt  string
+	)
 	for i := range s.opts.Endpoints {
-		ep := &s.opts.Endpoints[i]
-		if !ep.wants(e.Kind) {
+		if !s.opts.Endpoints[i].wants(e.Kind) {
 			continue
 		}
 		if body == nil {
+			evt = "evt_" + rand.Text()
 			var err error
 			body, err = json.Marshal(Payload{
-				ID:           "evt_" + rand.Text(),
+				ID:           evt,
 				Type:         e.Kind,
 				CreatedAt:    e.CreatedAt.UTC(),
 				TenantID:     e.TenantID,
@@ -200,33 +269,30 @@ func (s *Sender) Notify(e store.Event) {
 				panic(err)
 			}
 		}
-		s.enqueue(&delivery{id: "dlv_" + rand.Text(), endpoint: ep, typ: e.Kind, body: body, due: time.Now()})
+		ds = append(ds, store.Delivery{ID: "dlv_" + rand.Text(), Endpoint: s.keys[i], EventID: evt,
+			EventType: e.Kind, Payload: body, CreatedAt: now, NextAttemptAt: now})
 	}
-}
-
-// enqueue adds d, dropping the oldest waiting delivery when the queue is
-// full.
-func (s *Sender) enqueue(d *delivery) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		s.m.outcome(d.typ, "dropped")
-		s.log.Warn("webhook delivery dropped: sender closed", "delivery_id", d.id, "event", d.typ, "endpoint", d.endpoint)
+	if len(ds) == 0 {
 		return
 	}
-	var dropped *delivery
-	if len(s.queue) >= s.opts.QueueSize {
-		dropped = s.queue[0]
-		s.queue[0] = nil
-		s.queue = s.queue[1:]
-	}
-	s.queue = append(s.queue, d)
-	s.m.queued.Set(float64(len(s.queue)))
+	s.mu.Lock()
+	closed := s.closed
 	s.mu.Unlock()
-	if dropped != nil {
-		s.m.outcome(dropped.typ, "dropped")
-		s.log.Warn("webhook queue full: oldest delivery dropped", "delivery_id", dropped.id, "event", dropped.typ,
-			"endpoint", dropped.endpoint, "queue_size", s.opts.QueueSize)
+	var err error
+	if closed {
+		err = errors.New("sender closed")
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.EnqueueTimeout)
+		err = s.st.EnqueueDeliveries(ctx, ds)
+		cancel()
+	}
+	if err != nil {
+		for _, d := range ds {
+			s.m.outcome(d.EventType, "dropped")
+			s.log.Error("webhook delivery dropped: not written to the outbox", "delivery_id", d.ID,
+				"event", d.EventType, "event_id", evt, "endpoint", s.byKey[d.Endpoint], "err", err)
+		}
+		return
 	}
 	s.signal()
 }
@@ -238,107 +304,22 @@ func (s *Sender) signal() {
 	}
 }
 
-// next removes and returns the first delivery due at now, or returns how
-// long until one is (0 when none waits).
-func (s *Sender) next(now time.Time) (*delivery, time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var wait time.Duration
-	for i, d := range s.queue {
-		if left := d.due.Sub(now); left > 0 {
-			if wait == 0 || left < wait {
-				wait = left
-			}
-			continue
-		}
-		s.queue = slices.Delete(s.queue, i, i+1)
-		s.m.queued.Set(float64(len(s.queue)))
-		if len(s.queue) > 0 {
-			s.signal() // let another worker look at the rest
-		}
-		return d, 0
-	}
-	return nil, wait
-}
-
-// Len returns the number of deliveries waiting, retries included.
+// Len returns the number of deliveries pending in the outbox, retries
+// included, for every endpoint and replica; 0 when the store cannot say.
 func (s *Sender) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.queue)
-}
-
-// Run delivers queued events until ctx is done. Attempts in flight then
-// finish (each bounded by the client's timeout), and every delivery still
-// queued gets one last attempt within DrainTimeout; those that fail are
-// logged and counted as abandoned. Run returns nil. Call it once.
-func (s *Sender) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for range s.opts.Workers {
-		wg.Go(func() { s.work(ctx) })
-	}
-	wg.Wait()
-	s.drain(context.WithoutCancel(ctx))
-	return nil
-}
-
-func (s *Sender) work(ctx context.Context) {
-	for {
-		if ctx.Err() != nil {
-			return
-		}
-		d, wait := s.next(time.Now())
-		if d != nil {
-			s.deliver(context.WithoutCancel(ctx), d, true)
-			continue
-		}
-		var timer *time.Timer
-		var fire <-chan time.Time
-		if wait > 0 {
-			timer = time.NewTimer(wait)
-			fire = timer.C
-		}
-		select {
-		case <-ctx.Done():
-		case <-s.wake:
-		case <-fire:
-		}
-		if timer != nil {
-			timer.Stop()
-		}
-	}
-}
-
-// drain makes one last attempt for each queued delivery.
-func (s *Sender) drain(ctx context.Context) {
-	s.mu.Lock()
-	left := s.queue
-	s.queue = nil
-	s.m.queued.Set(0)
-	s.mu.Unlock()
-	if len(left) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.DrainTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	undelivered := 0
-	for _, d := range left {
-		if ctx.Err() != nil {
-			s.m.outcome(d.typ, "abandoned")
-			undelivered++
-			continue
-		}
-		if !s.deliver(ctx, d, false) {
-			undelivered++
-		}
+	n, err := s.st.CountDeliveries(ctx, store.DeliveryPending)
+	if err != nil {
+		s.log.Warn("count pending webhook deliveries", "err", err)
+		return 0
 	}
-	if undelivered > 0 {
-		s.log.Warn("webhook deliveries not delivered before shutdown", "count", undelivered)
-	}
+	return n
 }
 
 // Close stops accepting events (Notify then drops them) and releases idle
-// connections. Call it after Run has returned. It returns nil.
+// connections. Call it after Run has returned and before closing the
+// Store. It returns nil.
 func (s *Sender) Close() error {
 	s.mu.Lock()
 	s.closed = true

@@ -24,6 +24,8 @@ import (
 
 	"github.com/grantd/grantd/internal/notify"
 	"github.com/grantd/grantd/internal/store"
+	"github.com/grantd/grantd/internal/store/sqlstore"
+	"github.com/grantd/grantd/internal/store/storetest"
 )
 
 const secret = "whsec-test-secret-0123456789"
@@ -36,7 +38,8 @@ type received struct {
 }
 
 // receiver is a real webhook endpoint on loopback that answers with the
-// statuses in script, then 204, and records every request.
+// statuses in script, then 204, and records every request (but those its
+// intercept answers).
 type receiver struct {
 	*httptest.Server
 	mu     sync.Mutex
@@ -44,12 +47,24 @@ type receiver struct {
 	header http.Header // extra response headers for scripted answers
 	got    []received
 	ch     chan received
+	// intercept, when set, sees each request first; a status it returns
+	// is the answer, and the request is not recorded.
+	intercept func(*http.Request) int
 }
 
 func newReceiver(t *testing.T, script ...int) *receiver {
 	t.Helper()
-	r := &receiver{script: script, header: http.Header{}, ch: make(chan received, 100)}
+	r := &receiver{script: script, header: http.Header{}, ch: make(chan received, 1000)}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		intercept := r.intercept
+		r.mu.Unlock()
+		if intercept != nil {
+			if status := intercept(req); status > 0 {
+				w.WriteHeader(status)
+				return
+			}
+		}
 		body, _ := io.ReadAll(req.Body)
 		rec := received{header: req.Header.Clone(), body: body, at: time.Now()}
 		r.mu.Lock()
@@ -102,12 +117,32 @@ func start(t *testing.T, s *notify.Sender) {
 	t.Cleanup(func() { cancel(); <-done; s.Close() })
 }
 
+// openStore opens the SQLite file or PostgreSQL URL dsn, closed when the
+// test ends.
+func openStore(t *testing.T, dsn string) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(t.Context(), dsn, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newSender returns a Sender for opts, with fast test defaults and, when
+// opts.Store is nil, a store of its own in a new SQLite file.
 func newSender(t *testing.T, reg prometheus.Registerer, opts notify.Options) *notify.Sender {
 	t.Helper()
 	opts.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts.Registerer = reg
 	if opts.Backoff == 0 {
 		opts.Backoff = 10 * time.Millisecond
+	}
+	if opts.PollInterval == 0 {
+		opts.PollInterval = 10 * time.Millisecond
+	}
+	if opts.Store == nil {
+		opts.Store = openStore(t, storetest.NewSQLite(t))
 	}
 	s, err := notify.New(opts)
 	if err != nil {
@@ -317,36 +352,6 @@ func TestNoRedirects(t *testing.T) {
 	}
 }
 
-// TestQueueFullDropsOldest: with room for two, a third event drops the
-// first, which is counted and never delivered.
-func TestQueueFullDropsOldest(t *testing.T) {
-	rcv := newReceiver(t)
-	reg := prometheus.NewRegistry()
-	s := newSender(t, reg, notify.Options{Endpoints: []notify.Endpoint{{URL: rcv.URL, Secret: secret}}, QueueSize: 2})
-	for _, d := range []string{"first", "second", "third"} {
-		s.Notify(event("connected", d)) // never blocks, although nothing runs
-	}
-	if got := s.Len(); got != 2 {
-		t.Errorf("queue length = %d, want 2", got)
-	}
-	if got := metric(t, reg, "grantd_webhook_deliveries_total", map[string]string{"event": "connected", "outcome": "dropped"}); got != 1 {
-		t.Errorf("dropped = %v, want 1", got)
-	}
-	start(t, s)
-	var details []string
-	for range 2 {
-		var p notify.Payload
-		if err := json.Unmarshal(rcv.wait(t).body, &p); err != nil {
-			t.Fatal(err)
-		}
-		details = append(details, p.Detail)
-	}
-	slices.Sort(details) // workers deliver concurrently
-	if diff := cmp.Diff([]string{"second", "third"}, details); diff != "" {
-		t.Errorf("delivered (-want +got):\n%s", diff)
-	}
-}
-
 // TestEventFilter: an endpoint gets only the types it subscribed to; one
 // without a list gets all.
 func TestEventFilter(t *testing.T) {
@@ -409,11 +414,15 @@ func TestEndpointRedacted(t *testing.T) {
 	}
 }
 
-func TestNewRejectsIncompleteEndpoints(t *testing.T) {
+func TestNewRejectsIncompleteOptions(t *testing.T) {
+	st := openStore(t, storetest.NewSQLite(t))
 	for _, e := range []notify.Endpoint{{URL: "https://x.example"}, {Secret: secret}} {
-		if _, err := notify.New(notify.Options{Endpoints: []notify.Endpoint{e}}); err == nil {
+		if _, err := notify.New(notify.Options{Store: st, Endpoints: []notify.Endpoint{e}}); err == nil {
 			t.Errorf("New(%v) = nil error, want one", e)
 		}
+	}
+	if _, err := notify.New(notify.Options{Endpoints: []notify.Endpoint{{URL: "https://x.example", Secret: secret}}}); err == nil {
+		t.Error("New without a store = nil error, want one")
 	}
 }
 

@@ -249,7 +249,7 @@ func TestEvents(t *testing.T) {
 	tid, key := e.tenant("acme")
 	id := e.connection(tid, "at-x", store.StatusActive)
 	for _, kind := range []string{"connected", "refreshed"} {
-		if err := e.st.AddEvent(t.Context(), store.Event{TenantID: tid, ConnectionID: id, Kind: kind, CreatedAt: time.Now()}); err != nil {
+		if _, err := e.st.AddEvent(t.Context(), store.Event{TenantID: tid, ConnectionID: id, Kind: kind, CreatedAt: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}

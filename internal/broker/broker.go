@@ -176,9 +176,11 @@ func setDefault(d *time.Duration, v time.Duration) {
 
 func (b *Broker) event(ctx context.Context, c store.Connection, kind, detail string) {
 	e := store.Event{TenantID: c.TenantID, ConnectionID: c.ID, Kind: kind, Detail: detail, CreatedAt: b.now().UTC()}
-	if err := b.st.AddEvent(ctx, e); err != nil {
+	id, err := b.st.AddEvent(ctx, e)
+	if err != nil {
 		b.log.ErrorContext(ctx, "store event", "connection_id", c.ID, "kind", kind, "err", err)
 	}
+	e.ID = id
 	b.log.InfoContext(ctx, "connection event", "connection_id", c.ID, "tenant_id", c.TenantID, "kind", kind, "detail", detail)
 	if b.opts.OnEvent != nil {
 		b.opts.OnEvent(e)

@@ -40,11 +40,13 @@
 // receivers deduplicate by that header. Under normal operation each
 // delivery is posted once, whatever the number of replicas.
 //
-// Two windows remain, both outside the outbox. The broker stores the event
-// (store.AddEvent) and then calls OnEvent, in two writes: a process that
-// dies between them keeps the event in the connection's history with no
-// delivery. And when the outbox write fails (the database is down or slower
-// than EnqueueTimeout), Notify logs an error, counts the deliveries as
-// dropped, and does nothing more. Receivers that must not miss a change
-// can reconcile with GET /v1/connections/{id}/events.
+// The broker stores the event (store.AddEvent) and then calls OnEvent, in
+// two writes. The deliveries of a stored event have ids derived from the
+// event and the endpoint (payload "evt_<event id>"), so writing them again
+// adds nothing; Run does so for the events of the last day at start and
+// for the last half hour every ten minutes, which recovers the webhooks of
+// an event whose process died between the two writes, or whose outbox
+// write failed (the database was down or slower than EnqueueTimeout: Notify
+// then logs an error and counts the deliveries as dropped). An endpoint is
+// never sent events from before it first appeared in the config.
 package notify

@@ -12,6 +12,7 @@ type metrics struct {
 	deliveries *prometheus.CounterVec
 	attempts   *prometheus.CounterVec
 	queued     prometheus.GaugeFunc
+	recovered  prometheus.Counter
 }
 
 // newMetrics builds the metrics; pending counts the outbox's pending
@@ -30,9 +31,13 @@ func newMetrics(reg prometheus.Registerer, pending func() float64) *metrics {
 			Name: "grantd_webhook_queue_length",
 			Help: "Webhook deliveries pending in the outbox, retries included, for all replicas.",
 		}, pending),
+		recovered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "grantd_webhook_deliveries_recovered_total",
+			Help: "Webhook deliveries written by reconciliation: events stored without their deliveries (a crash between the two writes).",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.deliveries, m.attempts, m.queued)
+		reg.MustRegister(m.deliveries, m.attempts, m.queued, m.recovered)
 	}
 	return m
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -23,7 +24,8 @@ import (
 
 // Types lists the event types grantd emits: the values of a payload's
 // "type" and of the Grantd-Event header.
-var Types = []string{"connected", "refreshed", "refresh_rejected", "needs_reauth", "reauth_due", "deleted"}
+var Types = []string{"connected", "refreshed", "refresh_rejected", "refresh_malformed", "needs_reauth",
+	"reauth_due", "revoked", "revocation_failed", "deleted"}
 
 // Payload is the JSON body of a delivery. It describes what happened to a
 // connection and never carries a token.
@@ -243,35 +245,7 @@ func setDefault[T int | time.Duration](v *T, def T) {
 // dropped metric counted, and nothing else is attempted: the event stays
 // in the connection's history. After Close it drops e too.
 func (s *Sender) Notify(e store.Event) {
-	now := s.now().UTC()
-	var (
-		ds   []store.Delivery
-		body []byte
-		evt  string
-	)
-	for i := range s.opts.Endpoints {
-		if !s.opts.Endpoints[i].wants(e.Kind) {
-			continue
-		}
-		if body == nil {
-			evt = "evt_" + rand.Text()
-			var err error
-			body, err = json.Marshal(Payload{
-				ID:           evt,
-				Type:         e.Kind,
-				CreatedAt:    e.CreatedAt.UTC(),
-				TenantID:     e.TenantID,
-				ConnectionID: e.ConnectionID,
-				Detail:       e.Detail,
-			})
-			if err != nil {
-				// A struct of strings and a time always marshals.
-				panic(err)
-			}
-		}
-		ds = append(ds, store.Delivery{ID: "dlv_" + rand.Text(), Endpoint: s.keys[i], EventID: evt,
-			EventType: e.Kind, Payload: body, CreatedAt: now, NextAttemptAt: now})
-	}
+	ds, evt := s.deliveries(e, s.now().UTC(), nil)
 	if len(ds) == 0 {
 		return
 	}
@@ -283,7 +257,7 @@ func (s *Sender) Notify(e store.Event) {
 		err = errors.New("sender closed")
 	} else {
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.EnqueueTimeout)
-		err = s.st.EnqueueDeliveries(ctx, ds)
+		_, err = s.st.EnqueueDeliveries(ctx, ds)
 		cancel()
 	}
 	if err != nil {
@@ -295,6 +269,52 @@ func (s *Sender) Notify(e store.Event) {
 		return
 	}
 	s.signal()
+}
+
+// deliveries returns one delivery of e per endpoint subscribed to its type
+// (for which keep, when not nil, is true), and e's payload id. For a
+// stored event (a non-zero ID) both the payload and the delivery ids are
+// derived from the event and the endpoint, so writing them again — the
+// reconciliation after a crash between the event and the outbox — adds
+// nothing twice. The payload's time is cut to microseconds, as stored.
+func (s *Sender) deliveries(e store.Event, now time.Time, keep func(key string) bool) ([]store.Delivery, string) {
+	var (
+		ds   []store.Delivery
+		body []byte
+		evt  string
+	)
+	for i := range s.opts.Endpoints {
+		if !s.opts.Endpoints[i].wants(e.Kind) || (keep != nil && !keep(s.keys[i])) {
+			continue
+		}
+		if body == nil {
+			evt = "evt_" + rand.Text()
+			if e.ID != 0 {
+				evt = "evt_" + strconv.FormatInt(e.ID, 10)
+			}
+			var err error
+			body, err = json.Marshal(Payload{
+				ID:           evt,
+				Type:         e.Kind,
+				CreatedAt:    e.CreatedAt.UTC().Truncate(time.Microsecond),
+				TenantID:     e.TenantID,
+				ConnectionID: e.ConnectionID,
+				Detail:       e.Detail,
+			})
+			if err != nil {
+				// A struct of strings and a time always marshals.
+				panic(err)
+			}
+		}
+		id := "dlv_" + rand.Text()
+		if e.ID != 0 {
+			sum := sha256.Sum256([]byte(evt + "\x00" + s.keys[i]))
+			id = "dlv_" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16])
+		}
+		ds = append(ds, store.Delivery{ID: id, Endpoint: s.keys[i], EventID: evt,
+			EventType: e.Kind, Payload: body, CreatedAt: now, NextAttemptAt: now})
+	}
+	return ds, evt
 }
 
 func (s *Sender) signal() {

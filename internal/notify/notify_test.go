@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,8 +179,11 @@ func metric(t *testing.T, reg *prometheus.Registry, name string, labels map[stri
 	return 0
 }
 
+// eventIDs numbers the events of event, as the database would.
+var eventIDs atomic.Int64
+
 func event(kind, detail string) store.Event {
-	return store.Event{ID: 42, TenantID: "ten_acme", ConnectionID: "con_1", Kind: kind, Detail: detail,
+	return store.Event{ID: eventIDs.Add(1), TenantID: "ten_acme", ConnectionID: "con_1", Kind: kind, Detail: detail,
 		CreatedAt: time.Date(2026, 11, 22, 8, 0, 0, 0, time.FixedZone("CET", 3600))}
 }
 

@@ -363,7 +363,7 @@ func TestOutboxPruned(t *testing.T) {
 	// A delivery finished eight days ago, for an endpoint since removed.
 	old := store.Delivery{ID: "dlv_old", Endpoint: "url-sha256:gone", EventID: "evt_old", EventType: "connected",
 		Payload: []byte(`{}`), CreatedAt: clk.Now().Add(-8 * 24 * time.Hour)}
-	if err := st.EnqueueDeliveries(t.Context(), []store.Delivery{old}); err != nil {
+	if _, err := st.EnqueueDeliveries(t.Context(), []store.Delivery{old}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.ClaimDeliveries(t.Context(), "gone", []string{old.Endpoint}, old.CreatedAt, old.CreatedAt.Add(time.Minute), 1); err != nil {

@@ -14,13 +14,16 @@ import (
 // posts them, and records each outcome. It looks again as soon as a worker
 // is free, when Notify has written, when a retry it scheduled falls due,
 // and every PollInterval for the rest. It prunes the outbox at start and
-// hourly. When ctx is done, attempts in flight finish (each bounded by the
+// hourly, and writes the deliveries of recent events that lack them (see
+// reconcile) at start and every ten minutes. When ctx is done, attempts in flight finish (each bounded by the
 // client's timeout) and are recorded, then the deliveries due get one more
 // round within DrainTimeout; whatever is left stays in the outbox for the
 // next start or another replica. Run returns nil. Call it once.
 func (s *Sender) Run(ctx context.Context) error {
 	s.prune(ctx)
 	lastPrune := s.now()
+	s.reconcile(ctx, s.now().Add(-min(reconcileStart, s.opts.Retention/2)))
+	lastReconcile := s.now()
 	var (
 		wg       sync.WaitGroup
 		done     = make(chan struct{}, s.opts.Workers)
@@ -31,6 +34,10 @@ func (s *Sender) Run(ctx context.Context) error {
 		if now := s.now(); now.Sub(lastPrune) >= pruneEvery {
 			s.prune(ctx)
 			lastPrune = now
+		}
+		if now := s.now(); now.Sub(lastReconcile) >= reconcileEvery {
+			s.reconcile(ctx, now.Add(-3*reconcileEvery))
+			lastReconcile = now
 		}
 		busy := true // every worker is posting: wait for one
 		if free := s.opts.Workers - inflight; free > 0 {

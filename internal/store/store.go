@@ -344,17 +344,25 @@ type Store interface {
 	// when there was nothing to delete.
 	DeleteConnection(ctx context.Context, id string) error
 
-	AddEvent(ctx context.Context, e Event) error
+	// AddEvent appends e to its connection's history and returns the ID
+	// the database gave it (e.ID is ignored).
+	AddEvent(ctx context.Context, e Event) (int64, error)
 	// ListEvents returns the connection's events, newest first; a limit of
 	// zero or less means all.
 	ListEvents(ctx context.Context, connectionID string, limit int) ([]Event, error)
+	// EventsSince returns the events of every connection created at or
+	// after since with an ID above afterID, in ID order, at most limit
+	// (zero or less: all). Paging: pass the last ID seen as afterID.
+	EventsSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]Event, error)
 
 	// EnqueueDeliveries adds ds to the webhook outbox in one transaction,
 	// as pending with no attempt and no lease (their State, Attempts,
 	// LeaseOwner, LeaseExpiresAt and FinishedAt are ignored). A zero
 	// CreatedAt is the current time and a zero NextAttemptAt is CreatedAt.
-	// An ID already stored fails the whole batch with ErrAlreadyExists.
-	EnqueueDeliveries(ctx context.Context, ds []Delivery) error
+	// A delivery whose ID is already stored is skipped, so enqueueing the
+	// same deterministic IDs again is harmless; it returns how many were
+	// added.
+	EnqueueDeliveries(ctx context.Context, ds []Delivery) (int, error)
 	// ClaimDeliveries leases up to limit pending deliveries to owner until
 	// the given time, in one conditional write: those for one of endpoints
 	// whose NextAttemptAt is not after now and that no other owner holds

@@ -38,35 +38,46 @@ func scanDelivery(row scanner) (store.Delivery, error) {
 
 // EnqueueDeliveries adds ds as pending deliveries in one transaction. A
 // zero CreatedAt is the current time and a zero NextAttemptAt is
-// CreatedAt. An ID already stored fails the batch with
-// [store.ErrAlreadyExists] and stores nothing.
-func (db *DB) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) error {
+// CreatedAt. A delivery whose ID is already stored is skipped (INSERT … ON
+// CONFLICT DO NOTHING); it returns how many were added.
+func (db *DB) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) (int, error) {
 	if len(ds) == 0 {
-		return nil
+		return 0, nil
 	}
 	for _, d := range ds {
 		if d.ID == "" || d.Endpoint == "" || d.EventType == "" {
-			return fmt.Errorf("enqueue delivery %q: id, endpoint and event type are required", d.ID)
+			return 0, fmt.Errorf("enqueue delivery %q: id, endpoint and event type are required", d.ID)
 		}
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	added := 0
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		added = 0
 		for _, d := range ds {
 			created := db.createdAt(d.CreatedAt)
 			next := normTime(d.NextAttemptAt)
 			if next.IsZero() {
 				next = created
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, endpoint, event_id,
+			res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, endpoint, event_id,
 	event_type, payload, state, attempts, next_attempt_at, last_error, lease_owner, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, 0, $7, '', '', $8)`,
+	VALUES ($1, $2, $3, $4, $5, $6, 0, $7, '', '', $8) ON CONFLICT (id) DO NOTHING`,
 				d.ID, d.Endpoint, d.EventID, d.EventType, string(d.Payload), string(store.DeliveryPending),
 				db.d.timeArg(next), db.d.timeArg(created))
 			if err != nil {
 				return insertErr("delivery "+d.ID, err)
 			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("enqueue delivery %s: %w", d.ID, err)
+			}
+			added += int(n)
 		}
 		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	return added, nil
 }
 
 // ClaimDeliveries leases up to limit due deliveries of endpoints to owner

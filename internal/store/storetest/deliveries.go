@@ -22,7 +22,7 @@ func newDelivery(id, endpoint string, d time.Duration) store.Delivery {
 
 func mustEnqueue(t *testing.T, s store.Store, ds ...store.Delivery) {
 	t.Helper()
-	if err := s.EnqueueDeliveries(t.Context(), ds); err != nil {
+	if _, err := s.EnqueueDeliveries(t.Context(), ds); err != nil {
 		t.Fatalf("EnqueueDeliveries = %v", err)
 	}
 }
@@ -75,16 +75,20 @@ func testDeliveries(t *testing.T, s store.Store) {
 	if got := mustGetDelivery(t, s, "d5"); !got.NextAttemptAt.Equal(at(2 * time.Second)) {
 		t.Errorf("zero NextAttemptAt stored as %v, want CreatedAt %v", got.NextAttemptAt, at(2*time.Second))
 	}
-	// A duplicate id fails the batch, which stores nothing.
-	err := s.EnqueueDeliveries(ctx, []store.Delivery{newDelivery("d6", "ep-a", 0), newDelivery("d1", "ep-a", 0)})
-	if !errors.Is(err, store.ErrAlreadyExists) {
-		t.Errorf("EnqueueDeliveries(duplicate) = %v, want ErrAlreadyExists", err)
+	// An id already stored is skipped, the rest of the batch is added,
+	// and the stored one is left as it was (enqueueing deterministic ids
+	// again is harmless).
+	dup := newDelivery("d1", "ep-a", 0)
+	dup.Payload = []byte(`{"changed":true}`)
+	added, err := s.EnqueueDeliveries(ctx, []store.Delivery{newDelivery("d6", "ep-unused", 0), dup})
+	if err != nil || added != 1 {
+		t.Errorf("EnqueueDeliveries(one new, one stored) = %d, %v; want 1, nil", added, err)
 	}
-	if _, err := s.GetDelivery(ctx, "d6"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("after a failed batch, GetDelivery(d6) = %v, want ErrNotFound", err)
+	if got := mustGetDelivery(t, s, "d1"); string(got.Payload) == `{"changed":true}` {
+		t.Error("enqueueing a stored id replaced its payload")
 	}
-	if n, err := s.CountDeliveries(ctx, store.DeliveryPending); err != nil || n != 5 {
-		t.Errorf("CountDeliveries(pending) = %d, %v; want 5", n, err)
+	if n, err := s.CountDeliveries(ctx, store.DeliveryPending); err != nil || n != 6 {
+		t.Errorf("CountDeliveries(pending) = %d, %v; want 6", n, err)
 	}
 
 	now := at(10 * time.Second)

@@ -13,15 +13,38 @@ import (
 
 func testEvents(t *testing.T, s store.Store) {
 	ctx := t.Context()
+	var lastID int64
 	for i := range 5 {
 		e := store.Event{TenantID: "t1", ConnectionID: "c1", Kind: fmt.Sprintf("kind-%d", i),
 			Detail: "detail", CreatedAt: at(time.Duration(i) * time.Second)}
-		if err := s.AddEvent(ctx, e); err != nil {
-			t.Fatalf("AddEvent(%d) = %v", i, err)
+		id, err := s.AddEvent(ctx, e)
+		if err != nil || id <= lastID {
+			t.Fatalf("AddEvent(%d) = %d, %v; want an id above %d", i, id, err, lastID)
 		}
-		if err := s.AddEvent(ctx, store.Event{TenantID: "t2", ConnectionID: "c2", Kind: "other"}); err != nil {
+		lastID = id
+		if lastID, err = s.AddEvent(ctx, store.Event{TenantID: "t2", ConnectionID: "c2", Kind: "other", CreatedAt: at(time.Hour)}); err != nil {
 			t.Fatalf("AddEvent(other) = %v", err)
 		}
+	}
+	// EventsSince pages through every connection's events by id.
+	since, err := s.EventsSince(ctx, at(2*time.Second), 0, 0)
+	if err != nil {
+		t.Fatalf("EventsSince = %v", err)
+	}
+	var kinds []string
+	for i, e := range since {
+		kinds = append(kinds, e.Kind)
+		if i > 0 && e.ID <= since[i-1].ID {
+			t.Errorf("EventsSince ids %d then %d, want ascending", since[i-1].ID, e.ID)
+		}
+	}
+	want := []string{"other", "kind-2", "other", "kind-3", "other", "kind-4", "other"}
+	if diff := cmp.Diff(want, kinds[len(kinds)-len(want):], cmpOpts); diff != "" || len(kinds) != 8 {
+		t.Errorf("EventsSince kinds (-want +got):\n%s (all: %v)", diff, kinds)
+	}
+	page, err := s.EventsSince(ctx, at(2*time.Second), since[2].ID, 2)
+	if err != nil || len(page) != 2 || page[0].ID != since[3].ID {
+		t.Errorf("EventsSince(after %d, limit 2) = %v, %v; want events %d and %d", since[2].ID, page, err, since[3].ID, since[4].ID)
 	}
 	all, err := s.ListEvents(ctx, "c1", 0)
 	if err != nil {

@@ -1,0 +1,2 @@
+-- Webhook reconciliation reads recent events across connections by time.
+CREATE INDEX events_created ON events (created_at);

@@ -272,9 +272,15 @@ func (s *Service) companies(ctx context.Context, tenantID, connID string, fresh 
 		companies, err := s.Companies(ctx, tenantID, connID)
 		return companies, at, err
 	}
-	return s.cache.get(ctx, s.cacheKey(c), fresh, func(ctx context.Context) ([]Company, error) {
+	companies, at, err := s.cache.get(ctx, s.cacheKey(c), fresh, func(ctx context.Context) ([]Company, error) {
 		return s.Companies(ctx, tenantID, connID)
 	})
+	if err != nil {
+		// The walk's errors are already the caller's; this caller's own
+		// deadline, while waiting for it, reads as Pax8 being slow.
+		return nil, time.Time{}, upstream(err, "listing companies")
+	}
+	return companies, at, nil
 }
 
 func (s *Service) cacheKey(c store.Connection) cacheKey {

@@ -413,6 +413,11 @@ type Store interface {
 	// Meta stores small operator values such as the vault key fingerprint.
 	GetMeta(ctx context.Context, key string) (string, error)
 	PutMeta(ctx context.Context, key, value string) error
+	// ListMeta returns the values whose keys start with prefix, by key.
+	// The prefix is matched literally and case-sensitively (no character
+	// in it is a wildcard); an empty prefix lists every value. It returns
+	// an empty map, not an error, when no key matches.
+	ListMeta(ctx context.Context, prefix string) (map[string]string, error)
 
 	Close() error
 }

@@ -144,4 +144,60 @@ func testMeta(t *testing.T, s store.Store) {
 	if got, err := s.GetMeta(ctx, "schema_note"); err != nil || got != "" {
 		t.Errorf("GetMeta(empty value) = %q, %v; want empty, nil", got, err)
 	}
+
+	// ListMeta matches its prefix literally: % and _ are not wildcards,
+	// case counts, and a key equal to the prefix is listed.
+	for k, v := range map[string]string{
+		"replica/a":      "1",
+		"replica/b":      "2",
+		"replica/":       "3",
+		"Replica/c":      "4",
+		"replicas":       "5",
+		"replica":        "6",
+		"50%/x":          "7",
+		"50%off":         "8",
+		"500/x":          "9",
+		"a_b/1":          "10",
+		"axb/1":          "11",
+		"a_b":            "12",
+		"réplica/ü":      "13",
+		"réplica/ü/deep": "14",
+		"réplicax":       "15",
+	} {
+		if err := s.PutMeta(ctx, k, v); err != nil {
+			t.Fatalf("PutMeta(%q) = %v", k, err)
+		}
+	}
+	for _, tc := range []struct {
+		prefix string
+		want   map[string]string
+	}{
+		{"replica/", map[string]string{"replica/a": "1", "replica/b": "2", "replica/": "3"}},
+		{"50%", map[string]string{"50%/x": "7", "50%off": "8"}},
+		{"50%/", map[string]string{"50%/x": "7"}},
+		{"a_b/", map[string]string{"a_b/1": "10"}},
+		{"a_", map[string]string{"a_b/1": "10", "a_b": "12"}},
+		{"réplica/", map[string]string{"réplica/ü": "13", "réplica/ü/deep": "14"}},
+		{"%", map[string]string{}},
+		{"_", map[string]string{}},
+		{"nothing/", map[string]string{}},
+	} {
+		got, err := s.ListMeta(ctx, tc.prefix)
+		if err != nil {
+			t.Fatalf("ListMeta(%q) = %v", tc.prefix, err)
+		}
+		if got == nil {
+			t.Errorf("ListMeta(%q) = nil map, want an empty one", tc.prefix)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("ListMeta(%q) (-want +got):\n%s", tc.prefix, diff)
+		}
+	}
+	all, err := s.ListMeta(ctx, "")
+	if err != nil {
+		t.Fatalf("ListMeta(\"\") = %v", err)
+	}
+	if len(all) != 17 || all["vault_fingerprint"] != "fp-2" || all["schema_note"] != "" {
+		t.Errorf("ListMeta(\"\") = %d entries %v, want all 17", len(all), all)
+	}
 }

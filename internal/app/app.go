@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +43,10 @@ type App struct {
 	notify    *notify.Sender
 	metrics   *prometheus.Registry
 	handler   http.Handler
+	// owner names this process in refresh leases and the replica
+	// registry; heartbeat is the time of its last registry record.
+	owner     string
+	heartbeat prometheus.Gauge
 }
 
 // Build assembles grantd from cfg: it validates cfg, opens the store,
@@ -66,7 +71,7 @@ func Build(ctx context.Context, cfg *config.Config, getenv func(string) string, 
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid config: %w", err)
 	}
-	a := &App{cfg: cfg, log: logger, now: time.Now}
+	a := &App{cfg: cfg, log: logger, now: time.Now, owner: "grantd-" + rand.Text()[:10]}
 
 	reg, err := cfg.Registry()
 	if err != nil {
@@ -102,6 +107,7 @@ func (a *App) build(ctx context.Context) error {
 
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.heartbeat = newHeartbeatGauge(a.metrics)
 
 	sender, err := newSender(cfg, a.store, a.log.With("component", "notify"), a.metrics, a.now)
 	if err != nil {
@@ -126,6 +132,7 @@ func (a *App) build(ctx context.Context) error {
 		TokenCacheTTL:  cacheTTL,
 		RefreshTimeout: cfg.Refresh.Timeout.D(),
 		LeaseTTL:       cfg.Refresh.LeaseTTL.D(),
+		Owner:          a.owner,
 		Metrics:        broker.NewMetrics(a.metrics),
 		// Each event is emitted by the process where the change happened
 		// and written once to the shared outbox, which every replica's

@@ -77,7 +77,19 @@ func (a *App) Run(ctx context.Context) error {
 // due, including those of events emitted during the shutdown, and leaves the rest in
 // the durable outbox for the next start or another replica) and returns nil. It returns an
 // error when the server fails. It closes ln but not the App.
+//
+// While it serves, the process records itself in the replica registry
+// ([App.Owner], its vault key ids, host, pid, version) before taking
+// requests and every [ReplicaHeartbeat], and marks itself stopped once the
+// refreshes have drained, so that "grantd keys rewrap" can tell whether
+// every running replica holds the new key (ENC-05). Registry writes that
+// fail are logged, never fatal.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	started := a.now()
+	a.recordReplica(ctx, started, false)
+	// Recorded last, when nothing opens or seals values any more; also
+	// when the server failed, since the process serves no longer.
+	defer a.recordReplica(context.WithoutCancel(ctx), started, true)
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -113,6 +125,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		if err := a.loop.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
 			return fmt.Errorf("refresh loop: %w", err)
 		}
+		return nil
+	})
+	g.Go(func() error {
+		a.runHeartbeat(gctx, started)
 		return nil
 	})
 	g.Go(func() error {

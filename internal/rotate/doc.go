@@ -4,4 +4,9 @@
 // left under the old key, remove it. Each row is resealed in its own
 // version-checked transaction, so an interrupted run loses nothing and can
 // simply be run again.
+//
+// It also keeps the replica registry that makes the "deploy" step
+// checkable: each serving process records its key ids with [PutReplica],
+// and [CheckReplicas] refuses a rewrap while a running replica lacks the
+// key it would seal under.
 package rotate

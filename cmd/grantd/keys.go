@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/grantd/grantd/internal/rotate"
+	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/store/sqlstore"
 	"github.com/grantd/grantd/internal/vault"
 )
@@ -48,11 +51,14 @@ func cmdKeys(ctx context.Context, e *env, args []string) error {
 }
 
 // keysRewrap reseals every stored secret under the primary vault key, the
-// last step of a rotation (ENC-05).
+// last step of a rotation (ENC-05). It first checks the replica registry
+// and refuses while a running replica does not hold the primary key, which
+// would leave that replica unable to open anything; --force overrides.
 func keysRewrap(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "keys rewrap")
 	cf := addConfigFlags(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
+	force := fs.Bool("force", false, "rewrap even when a running replica does not hold the primary key (it will fail every request that needs a sealed value until restarted with the key)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -73,6 +79,10 @@ func keysRewrap(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	replicas, err := checkReplicas(ctx, e, st, kr.Primary(), time.Now(), *force)
+	if err != nil {
+		return err
+	}
 	before, err := rotate.Inventory(ctx, st, kr)
 	if err != nil {
 		return err
@@ -82,7 +92,8 @@ func keysRewrap(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("rewrap stopped after resealing %d values (run it again to finish): %w", rep.Resealed, err)
 	}
 	if *asJSON {
-		return writeJSON(e.stdout, map[string]any{"before": before, "after": rep.ByKey, "resealed": rep.Resealed, "primary": rep.Primary, "done": rep.Done()})
+		return writeJSON(e.stdout, map[string]any{"before": before, "after": rep.ByKey, "resealed": rep.Resealed, "primary": rep.Primary, "done": rep.Done(),
+			"replicas": live(replicas), "forced": *force})
 	}
 	fmt.Fprintf(e.stdout, "primary key %d; resealed %d values\n", rep.Primary, rep.Resealed)
 	tbl := newTable(e.stdout, "KEY", "BEFORE", "AFTER")
@@ -99,9 +110,72 @@ func keysRewrap(ctx context.Context, e *env, args []string) error {
 	if err := tbl.flush(); err != nil {
 		return err
 	}
+	if err := printReplicas(e, replicas, rep.Primary); err != nil {
+		return err
+	}
 	if rep.Done() {
 		fmt.Fprintf(e.stderr, "\nEverything is under key %d. Older keys can be removed from GRANTD_VAULT_KEYS\n"+
 			"once connect flows started before the switch have finished (10 minutes).\n", rep.Primary)
+	}
+	return nil
+}
+
+// checkReplicas runs the replica check before a rewrap under primary and
+// returns every recorded replica. It refuses when a live replica does not
+// hold primary, or when the registry cannot be read, unless force is set,
+// in which case it warns on stderr and lets the rewrap go on.
+func checkReplicas(ctx context.Context, e *env, st store.Store, primary uint32, now time.Time, force bool) ([]rotate.ReplicaStatus, error) {
+	replicas, err := rotate.CheckReplicas(ctx, st, primary, now, rotate.ReplicaStaleAfter)
+	if err == nil {
+		return replicas, nil
+	}
+	_, missing := errors.AsType[*rotate.MissingKeyError](err)
+	if !force {
+		if missing {
+			return nil, fmt.Errorf("refusing to rewrap: %w; or pass --force to rewrap anyway", err)
+		}
+		return nil, fmt.Errorf("refusing to rewrap: cannot check the running replicas: %w; pass --force to rewrap without the check", err)
+	}
+	fmt.Fprintf(e.stderr, "grantd keys rewrap: warning: --force: rewrapping although %v\n", err)
+	return replicas, nil
+}
+
+// live returns the replicas found running.
+func live(rs []rotate.ReplicaStatus) []rotate.ReplicaStatus {
+	out := []rotate.ReplicaStatus{}
+	for _, r := range rs {
+		if r.Live {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// printReplicas lists the running replicas and their keys, and says how
+// many recorded ones were left out as stopped or gone.
+func printReplicas(e *env, rs []rotate.ReplicaStatus, primary uint32) error {
+	running := live(rs)
+	fmt.Fprintf(e.stdout, "\n%d running replica(s)", len(running))
+	if n := len(rs) - len(running); n > 0 {
+		fmt.Fprintf(e.stdout, " (%d stopped or not seen for %s ignored)", n, rotate.ReplicaStaleAfter)
+	}
+	fmt.Fprintln(e.stdout)
+	if len(running) == 0 {
+		return nil
+	}
+	tbl := newTable(e.stdout, "REPLICA", "HOST", "PID", "VERSION", "KEYS", "PRIMARY", "SEEN")
+	for _, r := range running {
+		tbl.row(r.Owner, r.Hostname, fmt.Sprint(r.PID), r.Version, rotate.FormatKeyIDs(r.KeyIDs), fmt.Sprint(r.Primary),
+			fmt.Sprintf("%ds ago", r.SeenAgoSeconds))
+	}
+	if err := tbl.flush(); err != nil {
+		return err
+	}
+	for _, r := range running {
+		if r.HasPrimary && r.Primary != primary {
+			fmt.Fprintf(e.stderr, "\nReplica %s seals new values under key %d, not %d: what it writes stays under key %d\n"+
+				"until it runs with key %d as primary and the rewrap is run again.\n", r.Owner, r.Primary, primary, r.Primary, primary)
+		}
 	}
 	return nil
 }

@@ -126,7 +126,7 @@ func TestReauthNoticesOnceAcrossReplicas(t *testing.T) {
 	first := notices2()[0]
 	wantDetail := "the grant ends " + end.UTC().Format(time.RFC3339) + "; the tenant must consent again before then"
 	if diff := cmp.Diff(store.Event{TenantID: tenantID, ConnectionID: conn.ID, Kind: "reauth_due", Detail: wantDetail}, first,
-		cmpopts.IgnoreFields(store.Event{}, "CreatedAt")); diff != "" {
+		cmpopts.IgnoreFields(store.Event{}, "ID", "CreatedAt")); diff != "" {
 		t.Errorf("first notice (-want +got):\n%s", diff)
 	}
 

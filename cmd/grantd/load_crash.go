@@ -959,9 +959,6 @@ func tally(cc *crashCase, leeway time.Duration) {
 	cc.SettleP50Ms = quantileF(settle, 0.5)
 	cc.SettleMaxMs = quantileF(settle, 1)
 	cc.Passed = len(cc.Failures) == 0
-	if cc.Point == failpoint.RefreshAfterSend && cc.RefreshesByA < cc.Trials {
-		cc.Note = fmt.Sprintf("A's request reached the sandbox in %d of %d trials: refresh.after_send fires on httptrace's WroteRequest, before net/http flushes the request to the socket", cc.RefreshesByA, cc.Trials)
-	}
 }
 
 // crashSends returns how many refresh requests with the trial's refresh
@@ -981,11 +978,6 @@ func crashSends(point string, leeway time.Duration, t *crashTrial) (a, b int, ok
 		a, b = 0, 0
 	case failpoint.RefreshBeforeSend:
 		a, b = 0, 0
-	case failpoint.RefreshAfterSend:
-		// The failpoint fires from httptrace's WroteRequest, which the
-		// transport calls before it flushes its write buffer: a small
-		// request may still be in this process when it dies.
-		a, b = -1, 0
 	default:
 		a, b = 1, 0
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/grantd/grantd/internal/failpoint"
 	"github.com/grantd/grantd/internal/oauthx"
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/store"
@@ -147,13 +149,24 @@ func New(opts Options) (*Broker, error) {
 // DefaultHTTPClient returns the client used for token requests: a 20 s
 // timeout and no redirects (a token endpoint that redirects is refused, so
 // credentials go nowhere else).
+//
+// In a process with failpoints armed (a binary built with -tags
+// failpoint), its connections are [failpoint.Conn]s, so the
+// refresh.after_send failpoint fires once the request reached the socket.
 func DefaultHTTPClient() *http.Client {
-	return &http.Client{
+	c := &http.Client{
 		Timeout: 20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
 	}
+	if failpoint.Armed() {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+		t.DialContext = failpoint.WrapDial(d.DialContext)
+		c.Transport = t
+	}
+	return c
 }
 
 // Store returns the broker's store.

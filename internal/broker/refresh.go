@@ -125,8 +125,10 @@ func (b *Broker) refreshOwned(ctx context.Context, c store.Connection, now time.
 
 	rctx, cancel := context.WithTimeout(ctx, b.opts.RefreshTimeout)
 	if failpoint.Armed() {
+		// After the request's bytes reached the socket (WroteRequest
+		// fires before the transport flushes them).
 		rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{
-			WroteRequest: func(httptrace.WroteRequestInfo) { failpoint.Hit(failpoint.RefreshAfterSend) },
+			GotConn: func(info httptrace.GotConnInfo) { failpoint.ArmAfterWrite(info.Conn, failpoint.RefreshAfterSend) },
 		})
 	}
 	start := time.Now()

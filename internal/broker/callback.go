@@ -171,6 +171,7 @@ func (b *Broker) saveConnection(ctx context.Context, p provider.Provider, in sto
 		c.ConnectedAt = now
 		c.RefreshExpiresAt = time.Time{}
 		c.ReauthNoticeAt = time.Time{} // a new grant gets its own notices
+		c.ObservedRotation = store.RotationUnknown
 		if abs := p.RefreshToken.AbsoluteLifetime.D(); abs > 0 && len(g.refresh) > 0 {
 			c.RefreshExpiresAt = now.Add(abs)
 		}

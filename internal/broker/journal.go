@@ -25,10 +25,22 @@ import (
 // rather than present a consumed token, which a strict provider answers by
 // revoking the whole grant.
 
-// journaled reports whether refreshing with p may consume the stored
-// refresh token, so the attempt must be journaled.
-func journaled(p provider.Provider) bool {
-	return p.Grant == provider.AuthorizationCode && p.RefreshToken.Rotation != provider.RotationNever
+// journaled reports whether refreshing c with p may consume the stored
+// refresh token, so the attempt must be journaled: always for a provider
+// that rotates; for one that may, unless this grant's last refresh kept its
+// token (the provider's client does not rotate), which grantd learns at
+// the first refresh after each consent.
+func journaled(p provider.Provider, c store.Connection) bool {
+	if p.Grant != provider.AuthorizationCode {
+		return false
+	}
+	switch p.RefreshToken.Rotation {
+	case provider.RotationNever:
+		return false
+	case provider.RotationMaybe:
+		return c.ObservedRotation != store.RotationKept
+	}
+	return true
 }
 
 // mayReplay reports whether the refresh token of c, whose last attempt's

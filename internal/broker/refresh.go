@@ -93,7 +93,7 @@ func (b *Broker) refreshOwned(ctx context.Context, c store.Connection, now time.
 		b.markNeedsReauth(ctx, c, reason)
 		return Token{}, errorf(CodeNeedsReauth, nil, "connection %s needs reauthorization: %s", c.ID, reason)
 	}
-	journal := journaled(p)
+	journal := journaled(p, c)
 	if journal && c.RefreshAttempt != "" && !mayReplay(p, c, now) {
 		// An earlier refresh of this token was interrupted after it may
 		// have reached the provider (RT-04).
@@ -147,7 +147,7 @@ func (b *Broker) refreshOwned(ctx context.Context, c store.Connection, now time.
 	if err != nil {
 		return b.refreshFailed(sctx, p, c, err)
 	}
-	nc, err := b.storeRefreshed(sctx, p, c, tok)
+	nc, err := b.storeRefreshed(sctx, p, c, tok, rotated(req, tok))
 	if err != nil {
 		b.metrics.Refreshes.WithLabelValues(p.Name, "store_error").Inc()
 		return Token{}, err
@@ -233,7 +233,7 @@ func (b *Broker) refreshFailed(ctx context.Context, p provider.Provider, c store
 		return Token{}, errorf(CodeNeedsReauth, err, "connection %s needs reauthorization: the provider refused its refresh token", c.ID)
 	case rotatedInBadResponse(err) != "":
 		return b.keepRotatedRefreshToken(ctx, p, c, rotatedInBadResponse(err), err)
-	case journaled(p) && answerLost(err):
+	case journaled(p, c) && answerLost(err):
 		return b.lostAnswer(ctx, p, c, err)
 	case oauthx.IsTransient(err):
 		b.metrics.Refreshes.WithLabelValues(p.Name, "transient").Inc()
@@ -299,7 +299,7 @@ func (b *Broker) recordFailure(ctx context.Context, c store.Connection, cause er
 // the provider rotated it, the new refresh token, sealed, in one
 // transaction that also checks nobody else wrote since c was read and
 // clears the lease.
-func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c store.Connection, tok *oauthx.Token) (store.Connection, error) {
+func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c store.Connection, tok *oauthx.Token, seen store.ObservedRotation) (store.Connection, error) {
 	now := b.now().UTC()
 	g, err := b.newGrant(ctx, p, c.ID, tok, now)
 	if err != nil {
@@ -319,6 +319,7 @@ func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c stor
 			return cur, fmt.Errorf("connection's grant changed during refresh (version %d, now %d): %w", c.Version, cur.Version, store.ErrConflict)
 		}
 		g.apply(&cur, p, now)
+		cur.ObservedRotation = seen
 		// A journaled refresh whose answer arrives after another replica
 		// gave it up for lost (needs_reauth) still holds the newest grant.
 		cur.Status = store.StatusActive
@@ -418,6 +419,7 @@ func (b *Broker) keepRotatedRefreshToken(ctx context.Context, p provider.Provide
 				return cur, store.ErrConflict
 			}
 			cur.RefreshToken = sealed
+			cur.ObservedRotation = store.RotationRotates
 			clearJournal(&cur)
 			if cur.LeaseOwner == b.owner {
 				cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
@@ -436,6 +438,20 @@ func (b *Broker) keepRotatedRefreshToken(ctx context.Context, p provider.Provide
 	b.release(ctx, c.ID)
 	b.log.ErrorContext(ctx, "keep rotated refresh token", "connection_id", c.ID, "err", err)
 	return Token{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
+}
+
+// rotated says what the provider did with the refresh token req sent, by
+// the answer tok: replaced it, or kept it (no refresh_token, or the same
+// one, RFC 6749 §6). For grants without a refresh token it is unknown.
+func rotated(req oauthx.Request, tok *oauthx.Token) store.ObservedRotation {
+	sent := req.Params["refresh_token"]
+	switch {
+	case req.Params["grant_type"] != "refresh_token" || sent == "":
+		return store.RotationUnknown
+	case tok.RefreshToken != "" && tok.RefreshToken != sent:
+		return store.RotationRotates
+	}
+	return store.RotationKept
 }
 
 // stillOurs reports whether the refresh that started from c may store its

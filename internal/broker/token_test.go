@@ -2,6 +2,7 @@ package broker_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -492,5 +493,60 @@ func TestClientErrorBacksOff(t *testing.T) {
 	got, _ := e.st.GetConnection(ctx, c.ID)
 	if got.Status != store.StatusActive || got.FailureCount != 1 || got.LastError == "" {
 		t.Errorf("status %s failures %d error %q; want active, 1, set", got.Status, got.FailureCount, got.LastError)
+	}
+}
+
+// TestLostAnswerOnGrantThatKeepsItsToken (RT-05): for a provider that may
+// rotate (Pax8), grantd learns at the first refresh after consent whether
+// this grant's refresh token is replaced. Before that, a lost answer is
+// treated as if it were (strict: needs_reauth); once a refresh kept the
+// token, nothing can be consumed, so a lost answer (a 500 after the
+// provider processed the refresh) is an ordinary backoff and the retry
+// with the same token succeeds. A grant seen to rotate stays journaled.
+func TestLostAnswerOnGrantThatKeepsItsToken(t *testing.T) {
+	for _, rotate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rotation=%v", rotate), func(t *testing.T) {
+			s := strict()
+			s.Rotation = rotate
+			e := newEnv(t, withSettings(s))
+			ctx := t.Context()
+			c := e.connect(ctx)
+			if c.ObservedRotation != store.RotationUnknown {
+				t.Fatalf("after consent ObservedRotation = %q, want unknown", c.ObservedRotation)
+			}
+			if _, err := e.b.Refresh(ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := e.st.GetConnection(ctx, c.ID)
+			want := store.RotationKept
+			if rotate {
+				want = store.RotationRotates
+			}
+			if got.ObservedRotation != want {
+				t.Fatalf("after a refresh ObservedRotation = %q, want %q", got.ObservedRotation, want)
+			}
+			if err := e.sb.AddFault(sandbox.Fault{Provider: "pax8", Endpoint: "token", Kind: "server_error_after", GrantType: "refresh_token"}); err != nil {
+				t.Fatal(err)
+			}
+			e.expire()
+			_, err := e.b.Token(ctx, c.ID)
+			got, _ = e.st.GetConnection(ctx, c.ID)
+			if rotate {
+				if broker.CodeOf(err) != broker.CodeNeedsReauth || got.Status != store.StatusNeedsReauth {
+					t.Fatalf("rotating grant, lost answer: %v, status %s; want needs_reauth", err, got.Status)
+				}
+				return
+			}
+			if broker.CodeOf(err) != broker.CodeUpstreamDown || got.Status != store.StatusActive || got.RefreshAttempt != "" {
+				t.Fatalf("grant that keeps its token, lost answer: %v, status %s, journal %q; want upstream_unavailable, active, none", err, got.Status, got.RefreshAttempt)
+			}
+			e.clk.Advance(time.Minute)
+			if _, err := e.b.Token(ctx, c.ID); err != nil {
+				t.Fatalf("retry after the backoff = %v, want a token", err)
+			}
+			if st := e.sb.Stats().Providers["pax8"]; st.RefreshReuseDetected != 0 {
+				t.Errorf("reuse detected %d, want 0", st.RefreshReuseDetected)
+			}
+		})
 	}
 }

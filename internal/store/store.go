@@ -152,6 +152,12 @@ type Connection struct {
 	RefreshAttempt   string
 	RefreshStartedAt time.Time
 	RefreshReplays   int
+	// ObservedRotation is what the provider did with the refresh token at
+	// this grant's last refresh: RotationUnknown before the first refresh
+	// of a consent, then RotationRotates or RotationKept. For a provider
+	// that may rotate, a grant seen to keep its token consumes nothing
+	// when refreshed, so a lost answer is safe to retry.
+	ObservedRotation ObservedRotation
 
 	// FailureCount, NextAttemptAt and LastError track transient refresh
 	// failures, which never change Status.
@@ -169,6 +175,19 @@ type Connection struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// ObservedRotation records whether a grant's refresh token was replaced at
+// its last refresh.
+type ObservedRotation string
+
+const (
+	// RotationUnknown: not refreshed since consent.
+	RotationUnknown ObservedRotation = ""
+	// RotationRotates: the last refresh returned a new refresh token.
+	RotationRotates ObservedRotation = "rotates"
+	// RotationKept: the last refresh kept the refresh token.
+	RotationKept ObservedRotation = "kept"
+)
 
 // Event is an entry in a connection's history (connected, refreshed,
 // needs_reauth, …).

@@ -25,6 +25,7 @@ func testRefreshJournal(t *testing.T, s store.Store) {
 	}
 	free := withAttempt("free", 10*time.Minute)
 	free.RefreshReplays = 1
+	free.ObservedRotation = store.RotationRotates
 	lapsed := withAttempt("lapsed", 5*time.Minute)
 	lapsed.LeaseOwner, lapsed.LeaseExpiresAt = "dead", at(59*time.Minute)
 	live := withAttempt("live", time.Minute)
@@ -37,6 +38,9 @@ func testRefreshJournal(t *testing.T, s store.Store) {
 	mustCreate(t, s, free, lapsed, live, backingOff, reauth, none)
 
 	got := mustGet(t, s, "free")
+	if got.ObservedRotation != store.RotationRotates {
+		t.Errorf("ObservedRotation read back as %q, want rotates", got.ObservedRotation)
+	}
 	if got.RefreshAttempt != "att_free" || !got.RefreshStartedAt.Equal(norm(free.RefreshStartedAt)) || got.RefreshReplays != 1 {
 		t.Errorf("journal read back as %q, %v, %d; want att_free, %v, 1", got.RefreshAttempt, got.RefreshStartedAt, got.RefreshReplays, free.RefreshStartedAt)
 	}
@@ -72,11 +76,12 @@ func testRefreshJournal(t *testing.T, s store.Store) {
 	}
 	if _, err := s.UpdateConnection(ctx, "none", func(c store.Connection) (store.Connection, error) {
 		c.RefreshAttempt, c.RefreshStartedAt, c.RefreshReplays = "att_none", at(0), 2
+		c.ObservedRotation = store.RotationKept
 		return c, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustGet(t, s, "none"); got.RefreshAttempt != "att_none" || got.RefreshReplays != 2 || !got.RefreshStartedAt.Equal(norm(at(0))) {
+	if got := mustGet(t, s, "none"); got.RefreshAttempt != "att_none" || got.RefreshReplays != 2 || !got.RefreshStartedAt.Equal(norm(at(0))) || got.ObservedRotation != store.RotationKept {
 		t.Errorf("updated journal read back as %q, %v, %d", got.RefreshAttempt, got.RefreshStartedAt, got.RefreshReplays)
 	}
 	if diff := cmp.Diff([]string{"none", "lapsed"}, ids(0), cmpOpts); diff != "" {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -187,26 +188,17 @@ func startDemo(ctx context.Context, e *env, o demoOptions) (_ *demo, err error) 
 // loopback, SQLite in the demo directory, the demo's vault key, and pax8
 // extended to point at the sandbox.
 func (d *demo) config(listen string) (*config.Config, error) {
-	ep := d.sandbox.Endpoints(sandbox.Pax8)
+	const description = "The Pax8 sandbox built into grantd, standing in for login.pax8.com and api.pax8.com."
+	pax8 := sandbox.ProviderYAML(sandbox.Pax8, d.sandbox.Endpoints(sandbox.Pax8), "description: "+strconv.Quote(description))
 	yaml := fmt.Sprintf(`dev: true
 providers:
-  - name: pax8
-    extends: pax8
-    description: The Pax8 sandbox built into grantd, standing in for login.pax8.com and api.pax8.com.
-    issuer: %q
-    authorize_url: %q
-    token_url: %q
-    userinfo_url: %q
-    jwks_url: %q
-    revocation_url: %q
-    api:
-      base_url: %q
+  - %s
 integrations:
   - id: %s
     provider: pax8
     name: Pax8 (sandbox)
     client_id: grantd-demo
-`, ep.Issuer, ep.AuthorizeURL, ep.TokenURL, ep.UserinfoURL, ep.JWKSURL, ep.RevocationURL, ep.APIBaseURL, demoIntegrationID)
+`, pax8, demoIntegrationID)
 	cfg, err := config.Parse([]byte(yaml))
 	if err != nil {
 		return nil, fmt.Errorf("demo config: %w", err)

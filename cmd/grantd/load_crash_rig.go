@@ -124,7 +124,6 @@ func crashSettings(leeway time.Duration) sandbox.Settings {
 // config is the YAML of one replica: listen on addr, with the given
 // refresh settings, against the sandbox and the shared database.
 func (r *crashRig) config(addr, refresh string) string {
-	ep := r.ep
 	return fmt.Sprintf(`listen: %s
 public_url: http://%s
 database: %q
@@ -135,19 +134,10 @@ refresh: %s
 vault: {keys_env: GRANTD_VAULT_KEYS}
 admin_key_env: GRANTD_ADMIN_KEY
 providers:
-  - name: pax8
-    extends: pax8
-    issuer: %q
-    authorize_url: %q
-    token_url: %q
-    userinfo_url: %q
-    jwks_url: %q
-    revocation_url: %q
-    api: {base_url: %q}
-    refresh_token: {reuse_interval: %s}
+  - %s
 integrations:
   - {id: pax8, provider: pax8, client_id: grantd-crash, client_secret_env: GRANTD_CRASH_CLIENT_SECRET, redirect_uri: %q}
-`, addr, addr, r.dsn, refresh, ep.Issuer, ep.AuthorizeURL, ep.TokenURL, ep.UserinfoURL, ep.JWKSURL, ep.RevocationURL, ep.APIBaseURL, r.leeway, r.redirect)
+`, addr, addr, r.dsn, refresh, sandbox.ProviderYAML(sandbox.Pax8, r.ep, fmt.Sprintf("refresh_token: {reuse_interval: %s}", r.leeway)), r.redirect)
 }
 
 // replica is one grantd serve process.

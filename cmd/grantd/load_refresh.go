@@ -138,10 +138,10 @@ refresh: {interval: 1h}
 vault: {keys_env: GRANTD_VAULT_KEYS}
 admin_key_env: GRANTD_ADMIN_KEY
 providers:
-  - {name: pax8, extends: pax8, issuer: %q, authorize_url: %q, token_url: %q, userinfo_url: %q, jwks_url: %q, revocation_url: %q, api: {base_url: %q}}
+  - %s
 integrations:
   - {id: pax8, provider: pax8, client_id: grantd-load, client_secret_env: GRANTD_LOAD_CLIENT_SECRET, redirect_uri: %q}
-`, addr, addr, dsn, ep.Issuer, ep.AuthorizeURL, ep.TokenURL, ep.UserinfoURL, ep.JWKSURL, ep.RevocationURL, ep.APIBaseURL, redirect)
+`, addr, addr, dsn, sandbox.ProviderYAML(sandbox.Pax8, ep), redirect)
 		path := filepath.Join(dir, fmt.Sprintf("replica%d.yaml", i))
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			return err

@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/sandbox"
 )
 
@@ -75,7 +78,7 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	if err := sb.RegisterDaxkoPartner(daxko); err != nil {
 		return err
 	}
-	printSandbox(e, sb, *clientID, *asJSON)
+	printSandbox(e, sb, d, *clientID, *asJSON)
 	if !*asJSON {
 		fmt.Fprintf(e.stdout, "Daxko partner: username %s, password %s, refresh token %s, clients 9999 and 4242\n",
 			daxko.Username, daxko.Password, daxko.RefreshToken)
@@ -94,14 +97,23 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func printSandbox(e *env, sb *sandbox.Server, clientID string, asJSON bool) {
+// printSandbox prints the sandbox's endpoints and logins, and the entries
+// of grantd's providers: list that point the built-ins at it; pax8 is the
+// personality started with settings.
+func printSandbox(e *env, sb *sandbox.Server, pax8 sandbox.Settings, clientID string, asJSON bool) {
 	personalities := []string{sandbox.Pax8, sandbox.Paxful, sandbox.Daxko}
 	base := trimIssuer(sb.Endpoints(sandbox.Pax8).Issuer)
+	snippets := map[string]string{}
+	for _, name := range personalities {
+		if y, ok := sandboxProviderYAML(name, sb.Endpoints(name), pax8); ok {
+			snippets[name] = y
+		}
+	}
 	if asJSON {
 		out := map[string]any{"control_prefix": base + "/_sandbox/", "client_id": clientID}
 		for _, name := range personalities {
 			ep := sb.Endpoints(name)
-			out[name] = map[string]any{
+			m := map[string]any{
 				"issuer":         ep.Issuer,
 				"authorize_url":  ep.AuthorizeURL,
 				"token_url":      ep.TokenURL,
@@ -113,6 +125,11 @@ func printSandbox(e *env, sb *sandbox.Server, clientID string, asJSON bool) {
 				"api_token_url":  ep.APITokenURL,
 				"accounts":       sandbox.AccountsOf(name),
 			}
+			if y, ok := snippets[name]; ok {
+				// The entry of grantd's providers: list for this personality.
+				m["provider_yaml"] = y
+			}
+			out[name] = m
 		}
 		// "accounts" and "pax8.control_prefix" predate the other
 		// personalities; scripts read them.
@@ -145,11 +162,55 @@ func printSandbox(e *env, sb *sandbox.Server, clientID string, asJSON bool) {
 			t.flush()
 		}
 	}
+	if len(snippets) > 0 {
+		fmt.Fprintln(w, "\ngrantd config for these providers (paste into grantd's config file; http on loopback needs dev: true):")
+		fmt.Fprintln(w, "providers:")
+		for _, name := range personalities {
+			if y, ok := snippets[name]; ok {
+				fmt.Fprintf(w, "  - %s\n", y)
+			}
+		}
+	}
 	if clientID != "" {
 		fmt.Fprintf(w, "\nRegistered Pax8 client: %s\n", clientID)
 	} else {
 		fmt.Fprintln(w, "\nNo client registered: pass --client-id, --client-secret and --redirect-uri, or POST /_sandbox/clients.")
 	}
+}
+
+// sandboxProviderYAML is [sandbox.ProviderYAML] for personality name, and
+// false when grantd has no built-in provider of that name to extend. The
+// pax8 entry also carries the refresh-token settings the pax8 sandbox was
+// started with where they differ from the built-in's, so that grantd
+// refreshes ahead of the idle lifetime and replays inside the reuse
+// interval the sandbox really has.
+func sandboxProviderYAML(name string, ep sandbox.Endpoints, pax8 sandbox.Settings) (string, bool) {
+	builtins := provider.Builtin()
+	i := slices.IndexFunc(builtins, func(p provider.Provider) bool { return p.Name == name })
+	if i < 0 {
+		return "", false
+	}
+	if name != sandbox.Pax8 {
+		return sandbox.ProviderYAML(name, ep), true
+	}
+	rt := builtins[i].RefreshToken
+	var diff []string
+	for _, f := range []struct {
+		key          string
+		sandbox, std time.Duration
+	}{
+		{"absolute_lifetime", pax8.RefreshAbsolute, rt.AbsoluteLifetime.D()},
+		{"idle_lifetime", pax8.RefreshIdle, rt.IdleLifetime.D()},
+		{"reuse_interval", pax8.ReuseInterval, rt.ReuseInterval.D()},
+	} {
+		if f.sandbox != f.std {
+			diff = append(diff, f.key+": "+f.sandbox.String())
+		}
+	}
+	if len(diff) == 0 {
+		return sandbox.ProviderYAML(name, ep), true
+	}
+	return sandbox.ProviderYAML(name, ep, "refresh_token: {"+strings.Join(diff, ", ")+"}"), true
 }
 
 // trimIssuer returns the sandbox base URL from the pax8 issuer (B/pax8/).

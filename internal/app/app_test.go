@@ -48,21 +48,12 @@ func (te *testEnv) config(t *testing.T, clientID, secret string, keys ...vault.K
 	ep := te.endpoints
 	cfg, err := config.Parse(fmt.Appendf(nil, `dev: true
 providers:
-  - name: pax8
-    extends: pax8
-    issuer: %q
-    authorize_url: %q
-    token_url: %q
-    userinfo_url: %q
-    jwks_url: %q
-    revocation_url: %q
-    api:
-      base_url: %q
+  - %s
 integrations:
   - id: pax8-main
     provider: pax8
     client_id: %s
-`, ep.Issuer, ep.AuthorizeURL, ep.TokenURL, ep.UserinfoURL, ep.JWKSURL, ep.RevocationURL, ep.APIBaseURL, clientID))
+`, sandbox.ProviderYAML(sandbox.Pax8, ep), clientID))
 	if err != nil {
 		t.Fatalf("config.Parse: %v", err)
 	}

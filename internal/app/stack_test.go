@@ -149,21 +149,12 @@ func startStack(t *testing.T, logger *slog.Logger, tune ...func(*config.Config))
 		clientSecret: "client-secret-canary-" + fmt.Sprint(time.Now().UnixNano())}
 	cfg, err := config.Parse(fmt.Appendf(nil, `dev: true
 providers:
-  - name: pax8
-    extends: pax8
-    issuer: %q
-    authorize_url: %q
-    token_url: %q
-    userinfo_url: %q
-    jwks_url: %q
-    revocation_url: %q
-    api:
-      base_url: %q
+  - %s
 integrations:
   - id: %s
     provider: pax8
     client_id: grantd-canary
-`, ep.Issuer, ep.AuthorizeURL, ep.TokenURL, ep.UserinfoURL, ep.JWKSURL, ep.RevocationURL, ep.APIBaseURL, stackIntegration))
+`, sandbox.ProviderYAML(sandbox.Pax8, ep), stackIntegration))
 	if err != nil {
 		t.Fatalf("config.Parse: %v", err)
 	}

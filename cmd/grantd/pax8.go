@@ -59,11 +59,11 @@ func pax8Usage() string {
 	b.WriteString("grantd pax8 <resource> <verb> [ARGS] [--connection ID] [flags]\n")
 	b.WriteString("(--connection may be left out when the tenant has one active Pax8 connection)\n\n")
 	for _, v := range pax8Verbs {
-		args := ""
+		var args strings.Builder
 		for _, a := range v.args {
-			args += " " + strings.ToUpper(a)
+			args.WriteString(" " + strings.ToUpper(a))
 		}
-		fmt.Fprintf(&b, "  %-14s %-18s %-34s (%s)\n", v.resource, v.verb, strings.TrimSpace(args), v.action)
+		fmt.Fprintf(&b, "  %-14s %-18s %-34s (%s)\n", v.resource, v.verb, strings.TrimSpace(args.String()), v.action)
 	}
 	return b.String()
 }

@@ -279,7 +279,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 
 func resolves(doc map[string]any, ref string) bool {
 	var cur any = doc
-	for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+	for part := range strings.SplitSeq(strings.TrimPrefix(ref, "#/"), "/") {
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return false

@@ -3,6 +3,7 @@ package app
 import (
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -69,9 +70,7 @@ func testForwardedHeadersIgnored(t *testing.T, trusted []string) {
 			// The page, its form and the redirect it leads to, asked with the
 			// same spoofed headers.
 			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, link, nil)
-			for k, v := range h {
-				req.Header[k] = v
-			}
+			maps.Copy(req.Header, h)
 			if host := h.Get("Host"); host != "" {
 				req.Host = host
 			}

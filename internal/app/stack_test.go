@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -221,9 +222,7 @@ func (s *stack) call(t *testing.T, method, path string, in, out any, extra http.
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range extra {
-		req.Header[k] = v
-	}
+	maps.Copy(req.Header, extra)
 	if h := extra.Get("Host"); h != "" {
 		req.Host = h
 	}
@@ -271,9 +270,7 @@ func (s *stack) startConnect(t *testing.T, linkURL string, extra http.Header) (*
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k, v := range extra {
-			req.Header[k] = v
-		}
+		maps.Copy(req.Header, extra)
 		if h := extra.Get("Host"); h != "" {
 			req.Host = h
 		}

@@ -34,7 +34,7 @@ type word struct {
 
 func newName(norm string) name {
 	n := name{joined: strings.ReplaceAll(norm, " ", "")}
-	for _, w := range strings.Fields(norm) {
+	for w := range strings.FieldsSeq(norm) {
 		n.words = append(n.words, word{text: w, runes: utf8.RuneCountInString(w), grams: bigrams(w)})
 	}
 	return n

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -77,9 +78,7 @@ func (e *env) do(method, rawTarget string, body io.Reader, hdr http.Header) resp
 		e.t.Fatal(err)
 	}
 	req.URL = &url.URL{Scheme: u.Scheme, Host: u.Host, Opaque: rawTarget}
-	for k, v := range hdr {
-		req.Header[k] = v
-	}
+	maps.Copy(req.Header, hdr)
 	if req.Header.Get("Authorization") == "" {
 		req.Header.Set("Authorization", "Bearer "+e.key)
 	}

@@ -168,7 +168,7 @@ func TestBodyLimits(t *testing.T) {
 			io.WriteString(w, "ok")
 			return
 		}
-		for i := 0; i < 4; i++ { // chunked, length unknown up front
+		for range 4 { // chunked, length unknown up front
 			io.WriteString(w, payload[:limit])
 			w.(http.Flusher).Flush()
 		}

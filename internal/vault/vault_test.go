@@ -153,7 +153,7 @@ func TestRotationENC05(t *testing.T) {
 	for i := range aads {
 		aads[i] = AAD("connection", fmt.Sprint(i), "refresh_token")
 		var err error
-		if sealed[i], err = old.Seal([]byte(fmt.Sprint("token-", i)), aads[i]); err != nil {
+		if sealed[i], err = old.Seal(fmt.Append(nil, "token-", i), aads[i]); err != nil {
 			t.Fatal(err)
 		}
 	}

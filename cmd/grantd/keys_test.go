@@ -15,16 +15,24 @@ import (
 	"github.com/grantd/grantd/internal/vault"
 )
 
+// rewrapConfig writes a dev config using a new SQLite file and returns
+// the database and config paths.
+func rewrapConfig(t *testing.T) (db, cfgPath string) {
+	t.Helper()
+	dir := t.TempDir()
+	db = filepath.Join(dir, "grantd.db")
+	cfgPath = filepath.Join(dir, "grantd.yaml")
+	if err := os.WriteFile(cfgPath, []byte("dev: true\ndatabase: "+db+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return db, cfgPath
+}
+
 // TestKeysRewrap is ENC-05 from the command line: with key 2 added as
 // primary, "keys rewrap" moves the secret sealed under key 1, and a second
 // run has nothing left to do.
 func TestKeysRewrap(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "grantd.db")
-	cfgPath := filepath.Join(dir, "grantd.yaml")
-	if err := os.WriteFile(cfgPath, []byte("dev: true\ndatabase: "+db+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	db, cfgPath := rewrapConfig(t)
 	k1, _ := vault.GenerateKey(1)
 	k2, _ := vault.GenerateKey(2)
 	kr1, _ := vault.New([]vault.Key{k1}, 1)
@@ -63,12 +71,7 @@ func TestKeysRewrap(t *testing.T) {
 // ignored; once every running replica holds the key it proceeds and lists
 // them; --force overrides the refusal.
 func TestKeysRewrapChecksReplicasENC05(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "grantd.db")
-	cfgPath := filepath.Join(dir, "grantd.yaml")
-	if err := os.WriteFile(cfgPath, []byte("dev: true\ndatabase: "+db+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	db, cfgPath := rewrapConfig(t)
 	k1, _ := vault.GenerateKey(1)
 	k2, _ := vault.GenerateKey(2)
 	k3, _ := vault.GenerateKey(3)

@@ -34,6 +34,9 @@ type demoOptions struct {
 	sandboxListen string
 	dir           string
 	verbose       bool
+	// accessLog turns on server.access_log and info logging (load
+	// commands measuring its cost).
+	accessLog bool
 }
 
 func cmdDemo(ctx context.Context, e *env, args []string) error {
@@ -106,7 +109,7 @@ func startDemo(ctx context.Context, e *env, o demoOptions) (_ *demo, err error) 
 		}
 	}()
 	level := slog.LevelWarn
-	if o.verbose {
+	if o.verbose || o.accessLog {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
@@ -146,6 +149,7 @@ func startDemo(ctx context.Context, e *env, o demoOptions) (_ *demo, err error) 
 		ln.Close()
 		return nil, err
 	}
+	cfg.Server.AccessLog = o.accessLog
 	in := cfg.Integrations[0]
 	d.sandbox.RegisterClient(sandbox.Pax8, sandbox.Client{
 		ID:           in.ClientID,

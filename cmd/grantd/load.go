@@ -79,11 +79,11 @@ func loadToken(ctx context.Context, e *env, args []string) error {
 	dur := fs.Duration("duration", 3*time.Second, "duration of each measurement")
 	rounds := fs.Int("rounds", 5, "rounds (each measures grantd and the bare handler)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	logInfo := fs.Bool("log-info", false, "log at info level, as a default deployment does (one access-log line per request, to stderr)")
+	accessLog := fs.Bool("access-log", false, "serve with server.access_log on (one info line per request, to stderr)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, r, err := connectedDemo(ctx, e, "load token", *logInfo)
+	d, r, err := connectedDemo(ctx, e, "load token", *accessLog)
 	if err != nil {
 		return err
 	}
@@ -147,8 +147,8 @@ func loadToken(ctx context.Context, e *env, args []string) error {
 
 // connectedDemo starts the demo on loopback ports and connects its partner,
 // the starting point of the load scenarios. The caller closes the demo.
-func connectedDemo(ctx context.Context, e *env, name string, logInfo bool) (*demo, *demoReport, error) {
-	d, err := startDemo(ctx, e, demoOptions{listen: "127.0.0.1:0", sandboxListen: "127.0.0.1:0", verbose: logInfo})
+func connectedDemo(ctx context.Context, e *env, name string, accessLog bool) (*demo, *demoReport, error) {
+	d, err := startDemo(ctx, e, demoOptions{listen: "127.0.0.1:0", sandboxListen: "127.0.0.1:0", accessLog: accessLog})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -45,11 +45,11 @@ func loadProxy(ctx context.Context, e *env, args []string) error {
 	rounds := fs.Int("rounds", 3, "rounds per concurrency level (each measures both sides)")
 	path := fs.String("path", "companies?size=10", "API path to GET, relative to the API base")
 	asJSON := fs.Bool("json", false, "print JSON")
-	logInfo := fs.Bool("log-info", false, "log at info level, as a default deployment does (one access-log line per request, to stderr)")
+	accessLog := fs.Bool("access-log", false, "serve with server.access_log on (one info line per request, to stderr)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, r, err := connectedDemo(ctx, e, "load proxy", *logInfo)
+	d, r, err := connectedDemo(ctx, e, "load proxy", *accessLog)
 	if err != nil {
 		return err
 	}

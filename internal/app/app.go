@@ -207,7 +207,10 @@ func (a *App) build(ctx context.Context) error {
 	}
 	// The proxy sits in front of every mux, which would clean the dot
 	// segments it must refuse (SEC-40).
-	a.handler = accessLog(a.log.With("component", "http"), clientIP, px.Mount(apiSrv, a.routes(apiSrv, webH, orgs.Page())))
+	a.handler = px.Mount(apiSrv, a.routes(apiSrv, webH, orgs.Page()))
+	if cfg.Server.AccessLog {
+		a.handler = accessLog(a.log.With("component", "http"), clientIP, a.handler)
+	}
 	a.loop = &refresh.Loop{
 		Broker:     b,
 		Logger:     a.log.With("component", "refresh"),

@@ -359,13 +359,13 @@ func TestLostRefreshResponse(t *testing.T) {
 	}{
 		{"500 after rotating, reuse interval 60s", sandbox.Fault{Kind: "server_error_after"}, time.Minute, store.StatusActive, 2},
 		{"500 after rotating, strict", sandbox.Fault{Kind: "server_error_after"}, 0, store.StatusNeedsReauth, 1},
-		{"timeout after rotating, reuse interval 60s", sandbox.Fault{Kind: "slow_after", Delay: 2 * time.Second}, time.Minute, store.StatusActive, 2},
-		{"timeout after rotating, strict", sandbox.Fault{Kind: "slow_after", Delay: 2 * time.Second}, 0, store.StatusNeedsReauth, 1},
+		{"timeout after rotating, reuse interval 60s", sandbox.Fault{Kind: "slow_after", Delay: 4 * time.Second}, time.Minute, store.StatusActive, 2},
+		{"timeout after rotating, strict", sandbox.Fault{Kind: "slow_after", Delay: 4 * time.Second}, 0, store.StatusNeedsReauth, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := strict()
 			s.ReuseInterval = tc.interval
-			e := newEnv(t, withSettings(s), withRefreshTimeout(500*time.Millisecond), withProvider(func(p *provider.Provider) {
+			e := newEnv(t, withSettings(s), withRefreshTimeout(2*time.Second), withProvider(func(p *provider.Provider) {
 				p.RefreshToken.ReuseInterval = provider.Duration(tc.interval)
 			}))
 			ctx := t.Context()

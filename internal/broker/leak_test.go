@@ -78,8 +78,7 @@ func TestCodeNeverResent(t *testing.T) {
 	if _, err := b.Callback(ctx, e.integ.ID, q, f.browser); broker.CodeOf(err) != broker.CodeInvalidState {
 		t.Fatalf("second Callback = %v, want invalid_state", err)
 	}
-	time.Sleep(time.Second) // let the slow handler finish and count
-	if n := e.tokenRequests("authorization_code"); n != 1 {
+	if n := e.settledTokenRequests("authorization_code", 1); n != 1 {
 		t.Errorf("code exchanges = %d, want 1", n)
 	}
 	if cs := e.connections(); len(cs) != 0 {

@@ -48,8 +48,14 @@ func journaled(p provider.Provider, c store.Connection) bool {
 // the provider's reuse interval, counted from the token's first send,
 // lasts.
 func mayReplay(p provider.Provider, c store.Connection, now time.Time) bool {
-	leeway := p.RefreshToken.ReuseInterval.D()
-	return c.RefreshReplays == 0 && leeway > 0 && now.Sub(c.RefreshStartedAt) < leeway
+	return c.RefreshReplays == 0 && replayWindow(p, c, now) > 0
+}
+
+// replayWindow is how much of p's reuse interval is left at now for
+// sending c's journaled refresh token again, counted from its first send;
+// 0 when none.
+func replayWindow(p provider.Provider, c store.Connection, now time.Time) time.Duration {
+	return max(0, p.RefreshToken.ReuseInterval.D()-now.Sub(c.RefreshStartedAt))
 }
 
 // beginAttempt commits the journal entry for a refresh about to be sent
@@ -92,7 +98,7 @@ func (b *Broker) lostAnswer(ctx context.Context, p provider.Provider, c store.Co
 	now := b.now()
 	if mayReplay(p, c, now) {
 		b.metrics.Refreshes.WithLabelValues(p.Name, "lost_answer_replay_due").Inc()
-		nc := b.recordFailure(ctx, c, cause, now, false)
+		nc := b.recordFailure(ctx, p, c, cause, now, false)
 		if stillValid(nc, now) {
 			return b.tokenFrom(nc, now)
 		}

@@ -237,7 +237,7 @@ func (b *Broker) refreshFailed(ctx context.Context, p provider.Provider, c store
 		return b.lostAnswer(ctx, p, c, err)
 	case oauthx.IsTransient(err):
 		b.metrics.Refreshes.WithLabelValues(p.Name, "transient").Inc()
-		nc := b.recordFailure(ctx, c, err, now, true)
+		nc := b.recordFailure(ctx, p, c, err, now, true)
 		if stillValid(nc, now) {
 			return b.tokenFrom(nc, now)
 		}
@@ -248,7 +248,7 @@ func (b *Broker) refreshFailed(ctx context.Context, p provider.Provider, c store
 		// become a stream of doomed requests.
 		b.metrics.Refreshes.WithLabelValues(p.Name, "error").Inc()
 		b.log.ErrorContext(ctx, "refresh failed", "connection_id", c.ID, "provider", p.Name, "err", err)
-		nc := b.recordFailure(ctx, c, err, now, true)
+		nc := b.recordFailure(ctx, p, c, err, now, true)
 		if stillValid(nc, now) {
 			return b.tokenFrom(nc, now)
 		}
@@ -264,7 +264,7 @@ func (b *Broker) refreshFailed(ctx context.Context, p provider.Provider, c store
 // nothing: its journal entry is withdrawn (a replay's, back to the lost
 // send it replayed). Otherwise the entry stays, for the next attempt to
 // replay within the reuse interval.
-func (b *Broker) recordFailure(ctx context.Context, c store.Connection, cause error, now time.Time, answered bool) store.Connection {
+func (b *Broker) recordFailure(ctx context.Context, p provider.Provider, c store.Connection, cause error, now time.Time, answered bool) store.Connection {
 	nc, err := b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
 		if !sameGrant(cur, c) {
 			return cur, store.ErrConflict
@@ -278,7 +278,7 @@ func (b *Broker) recordFailure(ctx context.Context, c store.Connection, cause er
 		}
 		if cur.RefreshAttempt != "" {
 			// A replay must reach the provider inside its reuse interval.
-			if left := b.replayWindow(cur, now); left > 0 {
+			if left := replayWindow(p, cur, now); left > 0 {
 				delay = min(delay, left/2)
 			}
 		}
@@ -464,16 +464,6 @@ func (b *Broker) stillOurs(cur, c store.Connection) bool {
 		return cur.RefreshAttempt == c.RefreshAttempt && bytes.Equal(cur.RefreshToken, c.RefreshToken) && cur.Status != store.StatusRevoked
 	}
 	return sameGrant(cur, c) && cur.LeaseOwner == b.owner
-}
-
-// replayWindow is how much of c's provider's reuse interval is left at
-// now for replaying its journaled refresh token, or 0.
-func (b *Broker) replayWindow(c store.Connection, now time.Time) time.Duration {
-	p, err := b.provider(c.Provider)
-	if err != nil {
-		return 0
-	}
-	return max(0, p.RefreshToken.ReuseInterval.D()-now.Sub(c.RefreshStartedAt))
 }
 
 // sameGrant reports whether cur still holds the grant a refresh started

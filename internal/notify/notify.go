@@ -153,6 +153,9 @@ type Sender struct {
 	now   func() time.Time
 	keys  []string             // outbox key of each endpoint
 	byKey map[string]*Endpoint // endpoint of each key
+	// firstSeen is when each endpoint was first configured, read once by
+	// Run's first reconciliation (only Run uses it).
+	firstSeen map[string]time.Time
 
 	mu      sync.Mutex
 	closed  bool
@@ -241,9 +244,9 @@ func setDefault[T int | time.Duration](v *T, def T) {
 // the outbox, in one transaction bounded by EnqueueTimeout, and wakes Run;
 // it is what the broker's OnEvent calls. From then on the deliveries
 // survive a crash or restart. When the write fails (the database is down
-// or too slow) the deliveries are dropped, with an error logged and the
-// dropped metric counted, and nothing else is attempted: the event stays
-// in the connection's history. After Close it drops e too.
+// or too slow) or the Sender is closed, the deliveries are counted as
+// dropped and logged; a stored event's deliveries are written again by the
+// next reconciliation of any replica (see reconcile).
 func (s *Sender) Notify(e store.Event) {
 	ds, evt := s.deliveries(e, s.now().UTC(), nil)
 	if len(ds) == 0 {

@@ -75,8 +75,12 @@ func (s *Sender) reconcile(ctx context.Context, since time.Time) {
 }
 
 // endpointsSince returns when each endpoint was first seen, recording now
-// for the ones seen for the first time.
+// for the ones seen for the first time. The answer cannot change while
+// this Sender runs, so it is read once.
 func (s *Sender) endpointsSince(ctx context.Context) (map[string]time.Time, error) {
+	if s.firstSeen != nil {
+		return s.firstSeen, nil
+	}
 	out := make(map[string]time.Time, len(s.keys))
 	for _, k := range s.keys {
 		v, err := s.st.GetMeta(ctx, metaEndpointSince+k)
@@ -92,5 +96,6 @@ func (s *Sender) endpointsSince(ctx context.Context) (map[string]time.Time, erro
 		}
 		out[k] = now
 	}
+	s.firstSeen = out
 	return out, nil
 }

@@ -225,11 +225,7 @@ func (db *DB) DueForRefresh(ctx context.Context, now, accessBefore, idleBefore t
 	OR refresh_expires_at <= $4)
 	ORDER BY COALESCE(access_expires_at, refresh_idle_expires_at), id`
 	args := []any{string(store.StatusActive), db.d.timeArg(accessBefore), db.d.timeArg(idleBefore), db.d.timeArg(now)}
-	if limit > 0 {
-		q += ` LIMIT $5`
-		args = append(args, limit)
-	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	rows, err := db.queryLimit(ctx, q, limit, args...)
 	return collectConnections("due for refresh", rows, err)
 }
 
@@ -266,11 +262,7 @@ func (db *DB) InterruptedRefreshes(ctx context.Context, now time.Time, limit int
 	AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
 	ORDER BY refresh_started_at, id`
 	args := []any{string(store.StatusActive), db.d.timeArg(now)}
-	if limit > 0 {
-		q += ` LIMIT $3`
-		args = append(args, limit)
-	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	rows, err := db.queryLimit(ctx, q, limit, args...)
 	return collectConnections("interrupted refreshes", rows, err)
 }
 
@@ -285,11 +277,7 @@ func (db *DB) DueForReauthNotice(ctx context.Context, now, before time.Time, lim
 	AND (reauth_notice_at IS NULL OR reauth_notice_at <= $2)
 	ORDER BY refresh_expires_at, id`
 	args := []any{string(store.StatusActive), db.d.timeArg(now), db.d.timeArg(before)}
-	if limit > 0 {
-		q += ` LIMIT $4`
-		args = append(args, limit)
-	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	rows, err := db.queryLimit(ctx, q, limit, args...)
 	return collectConnections("due for reauth notice", rows, err)
 }
 

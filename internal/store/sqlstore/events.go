@@ -29,11 +29,7 @@ func (db *DB) EventsSince(ctx context.Context, since time.Time, afterID int64, l
 	q := `SELECT id, tenant_id, connection_id, kind, detail, created_at FROM events
 	WHERE created_at >= $1 AND id > $2 ORDER BY id`
 	args := []any{db.d.timeArg(since), afterID}
-	if limit > 0 {
-		q += ` LIMIT $3`
-		args = append(args, limit)
-	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	rows, err := db.queryLimit(ctx, q, limit, args...)
 	return collectEvents("events since", rows, err)
 }
 
@@ -44,11 +40,7 @@ func (db *DB) ListEvents(ctx context.Context, connectionID string, limit int) ([
 	q := `SELECT id, tenant_id, connection_id, kind, detail, created_at FROM events
 	WHERE connection_id = $1 ORDER BY id DESC`
 	args := []any{connectionID}
-	if limit > 0 {
-		q += ` LIMIT $2`
-		args = append(args, limit)
-	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	rows, err := db.queryLimit(ctx, q, limit, args...)
 	return collectEvents("list events for connection "+connectionID, rows, err)
 }
 

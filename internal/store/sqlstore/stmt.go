@@ -8,6 +8,16 @@ import (
 	"sync"
 )
 
+// queryLimit runs q with args on the read pool, adding LIMIT limit as the
+// next parameter when limit is positive (zero or less: every row).
+func (db *DB) queryLimit(ctx context.Context, q string, limit int, args ...any) (*sql.Rows, error) {
+	if limit > 0 {
+		args = append(args, limit)
+		q += fmt.Sprintf(" LIMIT $%d", len(args))
+	}
+	return db.r.QueryContext(ctx, q, args...)
+}
+
 // stmtCache keeps prepared read statements for the hot paths (token and
 // API-key lookups), which SQLite would otherwise parse on every call.
 type stmtCache struct {

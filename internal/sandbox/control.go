@@ -26,6 +26,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, map[string]any{"faults": items, "kinds": FaultKinds()})
 	})
 	mux.HandleFunc("POST /_sandbox/faults", s.controlAddFault)
+	mux.HandleFunc("POST /_sandbox/grants", s.controlGrants)
 	mux.HandleFunc("DELETE /_sandbox/faults", func(w http.ResponseWriter, r *http.Request) {
 		s.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)

@@ -204,6 +204,11 @@ func (s *Server) handleDaxkoToken(p *provider, w http.ResponseWriter, r *http.Re
 	}
 	tr, oerr := parseDaxkoTokenRequest(w, r)
 	grant = tr.get("grant_type")
+	if f, down := s.faults.take(p.name, endpointToken, grant, isOutage); down {
+		outcome = kindOutage
+		writeTokenError(w, errOutage(f))
+		return
+	}
 	p.mu.Lock()
 	st := p.settings
 	p.mu.Unlock()

@@ -145,6 +145,11 @@ func (s *Server) handleToken(p *provider, w http.ResponseWriter, r *http.Request
 	p.mu.Unlock()
 	tr, oerr := parseTokenRequest(r, p.d, st)
 	grant = tr.get("grant_type")
+	if f, down := s.faults.take(p.name, endpointToken, grant, isOutage); down {
+		outcome = kindOutage
+		writeTokenError(w, errOutage(f))
+		return
+	}
 	if o, ok := s.tokenGate(p, w, r, st); !ok {
 		outcome = o
 		return
@@ -222,6 +227,8 @@ func (s *Server) preTokenFault(w http.ResponseWriter, r *http.Request, d *dialec
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(statusOr(f.Status, http.StatusBadGateway))
 		io.WriteString(w, "<!doctype html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>sandbox fault html</p></body></html>\n")
+	case kindOutage:
+		writeTokenError(w, errOutage(f))
 	default:
 		return false
 	}
@@ -267,6 +274,13 @@ func invalidGrant(grant string) *oauthError {
 		desc = "Unknown or invalid refresh token."
 	}
 	return &oauthError{http.StatusForbidden, "invalid_grant", desc}
+}
+
+// errOutage is the answer of an endpoint during an outage: 503 (or the
+// fault's status) with the OAuth error code RFC 6749 §4.1.2.1 gives for a
+// server that is temporarily unable to answer.
+func errOutage(f Fault) *oauthError {
+	return &oauthError{statusOr(f.Status, http.StatusServiceUnavailable), "temporarily_unavailable", "The service is temporarily unavailable (sandbox outage)."}
 }
 
 func writeTokenError(w http.ResponseWriter, e *oauthError) {

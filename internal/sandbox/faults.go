@@ -131,6 +131,8 @@ var faultKinds = map[string][]string{
 	"unauthorized":        {endpointAPI, endpointUserinfo},
 	"no_access_token":     {endpointToken},
 	"token_type_mac":      {endpointToken},
+	"echo_request":        {endpointToken},
+	"echo_token_type":     {endpointToken},
 	"expires_in_string":   {endpointToken},
 	"expires_in_negative": {endpointToken},
 	"expires_in_huge":     {endpointToken},

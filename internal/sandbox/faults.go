@@ -17,7 +17,7 @@ type Fault struct {
 	// Provider is the personality (default "pax8").
 	Provider string `json:"provider,omitempty"`
 	// Endpoint is "token", "authorize", "userinfo", "api", "jwks" or
-	// "revoke" (server_error, slow, html, rate_limited). When
+	// "revoke" (server_error, slow, html, rate_limited, outage). When
 	// empty it defaults to the first endpoint the kind applies to (see
 	// [FaultKinds]).
 	Endpoint string `json:"endpoint,omitempty"`
@@ -269,6 +269,21 @@ func (s *Server) ClearFaults() {
 	s.faults.items = nil
 }
 
+// dropEndedLocked forgets the outages whose window has passed; fl.mu must
+// be held.
+func (fl *faultList) dropEndedLocked(now time.Time) {
+	fl.items = slices.DeleteFunc(fl.items, func(f Fault) bool { return f.Kind == kindOutage && !now.Before(f.Until) })
+}
+
+// list returns the pending faults, outages that have ended excluded.
+func (fl *faultList) list() []Fault {
+	now := fl.now()
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	fl.dropEndedLocked(now)
+	return append([]Fault{}, fl.items...)
+}
+
 // take consumes one use of the first fault matching the request, if any.
 // A nil accept takes any kind. Id_token faults never match
 // client-credentials requests, which carry no id_token. An outage whose
@@ -278,7 +293,7 @@ func (fl *faultList) take(provider, endpoint, grant string, accept func(kind str
 	now := fl.now()
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
-	fl.items = slices.DeleteFunc(fl.items, func(f Fault) bool { return f.Kind == kindOutage && !now.Before(f.Until) })
+	fl.dropEndedLocked(now)
 	for _, f := range fl.items {
 		if f.Kind == kindOutage && f.Provider == provider && f.Endpoint == endpoint &&
 			!now.Before(f.From) && (accept == nil || accept(f.Kind)) {

@@ -52,7 +52,7 @@ type Claims interface {
 type Scheduler struct {
 	Broker Broker
 	// Store is where due rows are claimed (default Broker.Store()).
-	Store Claims
+	Store  Claims
 	Logger *slog.Logger
 	// Clock drives the sleeps and reads the time (default: the broker's
 	// Now, with real timers); it must tell the same time as the broker.

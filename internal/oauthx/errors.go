@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -33,6 +34,9 @@ type TokenError struct {
 	// Body is the answer's body, at most 1 MiB. It may contain secrets: never
 	// log or display it.
 	Body []byte
+	// RetryAfter is the wait the endpoint asked for with Retry-After (a 429
+	// or 503), or 0.
+	RetryAfter time.Duration
 
 	// detail says what was wrong with an answer that has no Code.
 	detail string

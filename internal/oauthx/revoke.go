@@ -85,7 +85,7 @@ func Revoke(ctx context.Context, hc *http.Client, r RevokeRequest) error {
 	if err != nil {
 		return err
 	}
-	status, contentType, body, err := send(hc, req)
+	status, contentType, _, body, err := send(hc, req)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/store"
@@ -85,34 +84,6 @@ func (b *Broker) Purge(ctx context.Context) (int, error) {
 
 // Due lists active connections the background refresher should refresh:
 // access tokens expiring within ahead, and grants whose inactivity
-// lifetime ends within idleMargin (keep-alive).
-func (b *Broker) Due(ctx context.Context, ahead, idleMargin time.Duration, limit int) ([]store.Connection, error) {
-	now := b.now()
-	// Refreshes interrupted after they may have reached the provider come
-	// first: each is settled (replayed within the reuse interval, or
-	// marked needs_reauth) in the sweep that finds it (RT-04).
-	lost, err := b.st.InterruptedRefreshes(ctx, now, limit)
-	if err != nil {
-		return nil, err
-	}
-	due, err := b.st.DueForRefresh(ctx, now, now.Add(ahead), now.Add(idleMargin), limit)
-	if err != nil {
-		return nil, err
-	}
-	seen := make(map[string]bool, len(lost))
-	for _, c := range lost {
-		seen[c.ID] = true
-	}
-	for _, c := range due {
-		if !seen[c.ID] {
-			lost = append(lost, c)
-		}
-	}
-	if limit > 0 && len(lost) > limit {
-		lost = lost[:limit]
-	}
-	return lost, nil
-}
 
 func contains(list []string, s string) bool { return slices.Contains(list, s) }
 

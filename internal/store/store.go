@@ -148,7 +148,7 @@ type Connection struct {
 	// RefreshStartedAt is when the current refresh token was first sent;
 	// RefreshReplays counts how often it was sent again after an answer was
 	// lost. A non-empty RefreshAttempt with no live lease is a refresh whose
-	// answer nobody stored (see InterruptedRefreshes).
+	// answer nobody stored; the broker schedules such a row at once.
 	RefreshAttempt   string
 	RefreshStartedAt time.Time
 	RefreshReplays   int
@@ -346,22 +346,12 @@ type Store interface {
 	// request named attempt is about to send refreshToken: it sets
 	// RefreshAttempt and, when no attempt was journaled, RefreshStartedAt
 	// to now and RefreshReplays to 0, else adds one to RefreshReplays. It
+	// also makes the row due at now (NextRefreshAt), so that if its answer
+	// is never stored, ClaimDue finds it as soon as the lease lapses. It
 	// writes only while owner holds an unexpired lease and the row still
 	// holds refreshToken, returning [ErrConflict] otherwise, and like the
 	// lease it does not change Version. It returns the row as written.
 	JournalRefresh(ctx context.Context, id, owner, attempt string, refreshToken Sealed, now time.Time) (Connection, error)
-	// InterruptedRefreshes lists active connections with a refresh journal
-	// entry (RefreshAttempt), no lease live at now and no backoff pending
-	// (NextAttemptAt not after now): refreshes whose process died or gave
-	// up between sending and storing. Oldest first; a
-	// limit of zero or less means no limit.
-	InterruptedRefreshes(ctx context.Context, now time.Time, limit int) ([]Connection, error)
-	// DueForRefresh lists active connections whose access token expires
-	// before accessBefore, whose idle lifetime ends before idleBefore while
-	// a refresh can still extend it (it ends before the absolute lifetime),
-	// or whose absolute lifetime ended at now, so the sweep marks them
-	// needs_reauth.
-	DueForRefresh(ctx context.Context, now, accessBefore, idleBefore time.Time, limit int) ([]Connection, error)
 	// ClaimDue leases to owner until the given time, in one conditional
 	// write, up to limit active connections whose NextRefreshAt is set and
 	// not after now and on which no lease is live at now (a lease is live

@@ -42,7 +42,6 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateConnectionFuncError", testUpdateConnectionFuncError},
 		{"Leases", testLeases},
 		{"LeaseConcurrent", testLeaseConcurrent},
-		{"DueForRefresh", testDueForRefresh},
 		{"RefreshJournal", testRefreshJournal},
 		{"JournalRefresh", testJournalRefresh},
 		{"DueForReauthNotice", testDueForReauthNotice},

@@ -54,3 +54,38 @@ func TestAppendString(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokerCodesRegistered: every broker code is in the registry with the
+// status the API has always given it, so broker errors keep their wire
+// form.
+func TestBrokerCodesRegistered(t *testing.T) {
+	for code, want := range map[broker.Code]int{
+		broker.CodeNotFound:         http.StatusNotFound,
+		broker.CodeInvalidRequest:   http.StatusBadRequest,
+		broker.CodeInvalidReturnTo:  http.StatusBadRequest,
+		broker.CodeLinkExpired:      http.StatusGone,
+		broker.CodeInvalidState:     http.StatusBadRequest,
+		broker.CodeStateExpired:     http.StatusBadRequest,
+		broker.CodeBrowserMismatch:  http.StatusBadRequest,
+		broker.CodeIssuerMismatch:   http.StatusBadRequest,
+		broker.CodeAccessDenied:     http.StatusForbidden,
+		broker.CodeAuthorizeError:   http.StatusBadGateway,
+		broker.CodeTokenResponse:    http.StatusBadGateway,
+		broker.CodeIDToken:          http.StatusBadGateway,
+		broker.CodeNeedsReauth:      http.StatusConflict,
+		broker.CodeRevoked:          http.StatusGone,
+		broker.CodeUpstream:         http.StatusBadGateway,
+		broker.CodeUpstreamDown:     http.StatusServiceUnavailable,
+		broker.CodeUnsupportedGrant: http.StatusBadRequest,
+		broker.CodeInternal:         http.StatusInternalServerError,
+	} {
+		c, ok := Lookup(Code(code))
+		if !ok {
+			t.Errorf("broker code %q is not registered", code)
+			continue
+		}
+		if c.Status() != want {
+			t.Errorf("broker code %q: status %d, want %d", code, c.Status(), want)
+		}
+	}
+}

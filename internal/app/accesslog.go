@@ -48,7 +48,7 @@ func accessLog(log *slog.Logger, clientIP *clientip.Resolver, next http.Handler)
 		client, peer := clientIP.Resolve(r), clientip.Peer(r)
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
-			slog.String("path", loggedPath(r.URL.Path)),
+			slog.String("path", loggedPath(requestPath(r))),
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
 			slog.Duration("duration", time.Since(start)),
@@ -59,6 +59,25 @@ func accessLog(log *slog.Logger, clientIP *clientip.Resolver, next http.Handler)
 		}
 		log.LogAttrs(ctx, level, "http request", attrs...)
 	})
+}
+
+// requestPath is the path of r's request target as the client sent it,
+// without the query (and, for an absolute-form target, with "//host" but
+// without the scheme and user information): an absolute-form target such
+// as "http://connect/<token>" has the path "/<token>", which would log the
+// token with nothing to say it is one.
+func requestPath(r *http.Request) string {
+	p := r.RequestURI
+	switch {
+	case p == "" || p == "*":
+		p = r.URL.EscapedPath()
+	case !strings.HasPrefix(p, "/"):
+		p = "//" + r.URL.Host + r.URL.EscapedPath()
+	}
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	return p
 }
 
 // loggedPath is p with the token segment of link paths masked, cut to

@@ -210,7 +210,7 @@ func TestLoggedPath(t *testing.T) {
 		"/CONNECT/secret-link-token":            "/CONNECT/{token}",
 		"/./connect/secret-link-token":          "/./connect/{token}",
 		"/x/../connect/secret-link-token":       "/x/../connect/{token}",
-		`\connect\secret-link-token`:          `\connect\{token}`,
+		`\connect\secret-link-token`:            `\connect\{token}`,
 		"/connect%2Fsecret-link-token":          "/connect/{token}",
 		"/connect%252Fsecret-link-token":        "/connect/{token}",
 		"/%63onnect/secret-link-token":          "/connect/{token}",

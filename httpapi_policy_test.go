@@ -90,6 +90,12 @@ func checkJSONEdgeFile(t *testing.T, path string) {
 					report(n, "WriteHeader(http."+a.Sel.Name+")")
 				}
 			}
+		case *ast.KeyValueExpr:
+			if k, ok := n.Key.(*ast.Ident); ok && k.Name == "Code" {
+				if _, lit := n.Value.(*ast.BasicLit); lit {
+					report(n, "an error code outside the registry (use an httpapi.Code constant)")
+				}
+			}
 		case *ast.BasicLit:
 			if n.Kind == token.STRING {
 				if s, err := strconv.Unquote(n.Value); err == nil && strings.Contains(strings.ReplaceAll(s, " ", ""), `{"error":`) {

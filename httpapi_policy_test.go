@@ -35,10 +35,10 @@ var successStatuses = map[string]bool{
 // TestJSONErrorsGoThroughHTTPAPI is the rule of STYLE 7 made checkable:
 // the API, actions, org mapping and proxy write no error response
 // themselves (no http.Error, no WriteHeader but with a success constant,
-// no hand-built {"error": …} body) and read and write no JSON with
-// json.NewDecoder or json.NewEncoder, so every error has the registered
-// codes, the one shape and the one log line, and every body is decoded
-// strictly.
+// no hand-built {"error": …} body), use no error code but the registry's
+// constants, and read and write no JSON with json.NewDecoder or
+// json.NewEncoder, so every error has a registered code, the one shape and
+// the one log line, and every body is decoded strictly.
 func TestJSONErrorsGoThroughHTTPAPI(t *testing.T) {
 	for _, dir := range jsonEdgePackages {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))

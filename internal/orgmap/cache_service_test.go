@@ -8,11 +8,11 @@ import (
 	"testing"
 
 	"github.com/grantd/grantd/internal/orgmap"
-	"github.com/grantd/grantd/internal/proxy"
 	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/sandbox/pax8api"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/testenv"
+	"github.com/grantd/grantd/internal/upstream"
 	"github.com/grantd/grantd/pax8"
 )
 
@@ -132,8 +132,8 @@ func TestMappingViewsUseCachedCompanies(t *testing.T) {
 	// A company renamed at Pax8: views within the TTL still show the old
 	// name; mapping it reads the new one, which drops the stale list.
 	c4 := res.UnmappedCompanies[4]
-	ctx := proxy.WithConnection(t.Context(), v.tenA.ID, conn)
-	pc := pax8.NewClient(&http.Client{Transport: &proxy.Transport{Tokens: v.e.Broker, Providers: v.e.Providers}},
+	ctx := upstream.WithConnection(t.Context(), v.tenA.ID, conn)
+	pc := pax8.NewClient(&http.Client{Transport: &upstream.Transport{Tokens: v.e.Broker, Providers: v.e.Providers}},
 		pax8.WithBaseURL(v.e.Provider.API.BaseURL))
 	renamed := c4.Name + " Renamed"
 	if _, err := pc.Companies.Update(ctx, c4.ID, &pax8.CompanyUpdate{Name: &renamed}); err != nil {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/oauthx"
-	"github.com/grantd/grantd/internal/proxy"
 	"github.com/grantd/grantd/internal/store"
+	upstreamhttp "github.com/grantd/grantd/internal/upstream"
 	"github.com/grantd/grantd/pax8"
 )
 
@@ -23,7 +23,7 @@ import (
 type Options struct {
 	Broker *broker.Broker
 	Store  store.Store
-	// Transport authorises the Pax8 requests: a [*proxy.Transport], which
+	// Transport authorises the Pax8 requests: a [*upstreamhttp.Transport], which
 	// takes the token from the broker for the connection the Service names
 	// in each request's context, and retries once after a 401.
 	Transport http.RoundTripper
@@ -142,7 +142,7 @@ func (s *Service) client(ctx context.Context, tenantID, connID string) (context.
 	}
 	pc := pax8.NewClient(s.hc, pax8.WithBaseURL(p.API.BaseURL), pax8.WithConcurrency(s.opts.Concurrency),
 		pax8.WithLogger(s.log))
-	return proxy.WithConnection(ctx, tenantID, connID), pc, c, nil
+	return upstreamhttp.WithConnection(ctx, tenantID, connID), pc, c, nil
 }
 
 // upstream turns a Pax8 client error into what the caller sees: broker

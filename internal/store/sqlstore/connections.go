@@ -214,7 +214,6 @@ func (db *DB) ReleaseLease(ctx context.Context, id, owner string) error {
 	return nil
 }
 
-
 // JournalRefresh writes the refresh journal for attempt in one conditional
 // UPDATE that requires owner's live lease and the refresh token about to
 // be sent; it does not change Version.
@@ -238,7 +237,6 @@ func (db *DB) JournalRefresh(ctx context.Context, id, owner, attempt string, ref
 	}
 	return c, nil
 }
-
 
 // DueForReauthNotice lists active connections whose absolute lifetime ends
 // in (now, before] and whose next reauth notice is due (reauth_notice_at

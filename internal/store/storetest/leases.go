@@ -127,4 +127,3 @@ func testLeaseConcurrent(t *testing.T, s store.Store) {
 		t.Errorf("stored lease owner = %q, want the winner %q", got.LeaseOwner, owners[0])
 	}
 }
-

@@ -17,6 +17,7 @@ import (
 
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/provider"
+	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/vault"
 )
@@ -194,5 +195,93 @@ func TestTokenRedacted(t *testing.T) {
 	}
 	if !strings.Contains(js.String(), `"connection_id":"conn_1"`) {
 		t.Errorf("slog json = %s, want the connection id", js.String())
+	}
+}
+
+// TestProviderEchoNeverStored is the issue's finding, end to end: a token
+// endpoint that echoes the refresh request (its form body, so the client
+// secret URL-encoded, and its Authorization header) in error_description
+// gets none of the request's secrets into the connection's last_error, the
+// SQLite file and its WAL, the logs, or the error the caller sees.
+func TestProviderEchoNeverStored(t *testing.T) {
+	const echoSecret = `CANARY/FORM+SECRET=1&x%y"q\z é€`
+	var sandboxToken string
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(b))
+		var js map[string]string
+		json.Unmarshal(b, &js)
+		if form.Get("grant_type") == "refresh_token" || js["grant_type"] == "refresh_token" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(map[string]string{"error": "temporarily_unavailable",
+				"error_description": "got " + string(b) + " auth " + r.Header.Get("Authorization")})
+			return
+		}
+		req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, sandboxToken, bytes.NewReader(b))
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(echo.Close)
+	e := newEnv(t, withProvider(func(p *provider.Provider) {
+		sandboxToken, p.TokenURL = p.TokenURL, echo.URL+"/oauth/token"
+	}))
+	var logs bytes.Buffer
+	b, err := broker.New(broker.Options{Store: e.st, Vault: e.keys, Providers: e.reg, PublicURL: "http://127.0.0.1:1",
+		ReturnToAllow: []string{"https://app.example.com/integrations/"}, Now: e.clk.Now, TokenCacheTTL: -1,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.b = b
+
+	const id = "int_echo"
+	sealed, err := e.keys.Seal([]byte(echoSecret), vault.AAD("integration", id, "client_secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirect := "http://127.0.0.1:1/oauth/callback/" + id
+	in := store.Integration{ID: id, TenantID: e.tenant, Provider: "pax8", Name: "Pax8 echo", ClientID: "client-echo",
+		ClientSecret: sealed, RedirectURI: redirect, Scopes: e.provider.Scopes, Audience: e.provider.Audience,
+		CreatedAt: e.clk.Now(), UpdatedAt: e.clk.Now()}
+	if err := e.st.CreateIntegration(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	e.sb.RegisterClient("pax8", sandbox.Client{ID: in.ClientID, Secret: echoSecret, RedirectURIs: []string{redirect}})
+
+	ctx := t.Context()
+	f := e.begin(ctx, broker.LinkRequest{IntegrationID: id})
+	got, err := b.Callback(ctx, id, e.consent(ctx, f, true), f.browser)
+	if err != nil {
+		t.Fatalf("Callback: %v", err)
+	}
+	e.expire()
+	_, terr := b.Token(ctx, got.Connection.ID)
+	if broker.CodeOf(terr) != broker.CodeUpstreamDown {
+		t.Fatalf("Token against the echoing endpoint = %v, want upstream_unavailable", terr)
+	}
+	c, err := e.st.GetConnection(ctx, got.Connection.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.LastError, "temporarily_unavailable") {
+		t.Errorf("last_error = %q, want the provider's code", c.LastError)
+	}
+	for what, s := range map[string]string{
+		"last_error": c.LastError, "error": terr.Error(), "error %+v": fmt.Sprintf("%+v %#v", terr, terr),
+		"logs": logs.String(), "sqlite files": string(sqliteFiles(t, e.dsn)),
+	} {
+		if strings.Contains(strings.ToUpper(s), "CANARY") {
+			i := strings.Index(strings.ToUpper(s), "CANARY")
+			t.Errorf("%s shows the client secret: …%q…", what, s[max(0, i-40):min(len(s), i+60)])
+		}
 	}
 }

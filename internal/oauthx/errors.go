@@ -162,7 +162,7 @@ func IsSentUncertain(err error) bool {
 const maxDescription = 256
 
 // maxScrubbed bounds the provider text scrub looks at; the rest goes.
-const maxScrubbed = 64 << 10
+const maxScrubbed = 16 << 10
 
 // withheld replaces provider text that still holds a secret once every
 // known form is redacted.

@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -354,9 +355,7 @@ func TestRequestHeaderAllowList(t *testing.T) {
 		"Proxy-Authorization":    {"Basic Zm9vOmJhcg=="},
 	}
 	hdr := allowed.Clone()
-	for k, v := range dropped {
-		hdr[k] = v
-	}
+	maps.Copy(hdr, dropped)
 	got := e.do(http.MethodPost, proxy.Prefix+e.conn.ID+"/companies", strings.NewReader(`{"name":"x"}`), hdr)
 	if got.status != http.StatusOK {
 		t.Fatalf("POST = %d %q, want 200", got.status, got.body)

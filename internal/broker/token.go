@@ -7,13 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/grantd/grantd/internal/store"
 )
 
-// Token is a valid access token for one connection. Its String and
-// LogValue never print the token.
+// Token is a valid access token for one connection. Its String, GoString
+// and LogValue never print the token.
 type Token struct {
 	ConnectionID string
 	TenantID     string
@@ -24,7 +25,13 @@ type Token struct {
 	Scopes       []string
 }
 
+// String implements [fmt.Stringer] without the access token.
 func (t Token) String() string { return "Token{" + t.ConnectionID + " REDACTED}" }
+
+// GoString implements [fmt.GoStringer] (%#v) without the access token.
+func (t Token) GoString() string {
+	return "broker.Token{ConnectionID: " + strconv.Quote(t.ConnectionID) + ", AccessToken: REDACTED}"
+}
 
 // LogValue implements [slog.LogValuer].
 func (t Token) LogValue() slog.Value {

@@ -79,13 +79,15 @@ func (r Request) clientAuth() provider.ClientAuth {
 	return r.ClientAuth
 }
 
-// secrets lists the values that must never appear in an error.
-func (r Request) secrets() []string {
-	s := []string{r.ClientSecret, r.Bearer}
-	for _, k := range []string{"code", "refresh_token", "token", "code_verifier", "client_assertion", "password", "subject_token"} {
+// redactor replaces every form of every secret of r (client secret, partner
+// bearer token, code, refresh token, PKCE verifier, client assertion…) in
+// a provider's text.
+func (r Request) redactor() *redactor {
+	s := []string{r.Bearer}
+	for _, k := range []string{"code", "refresh_token", "token", "code_verifier", "client_assertion", "password", "subject_token", "actor_token"} {
 		s = append(s, r.Params[k])
 	}
-	return s
+	return newRedactor(r.ClientID, r.ClientSecret, s)
 }
 
 // defaultClient is used when Do is given a nil client: never wait forever.
@@ -111,7 +113,7 @@ func Do(ctx context.Context, hc *http.Client, now func() time.Time, r Request) (
 	if err != nil {
 		return nil, err
 	}
-	tok, err := parseResponse(status, contentType, body, now(), r.secrets())
+	tok, err := parseResponse(status, contentType, body, now(), r.redactor())
 	if te, ok := errors.AsType[*TokenError](err); ok {
 		te.RetryAfter = retry.ParseRetryAfter(retryAfter, now())
 	}

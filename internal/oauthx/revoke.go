@@ -92,7 +92,7 @@ func Revoke(ctx context.Context, hc *http.Client, r RevokeRequest) error {
 	if status >= 200 && status <= 299 {
 		return nil
 	}
-	_, err = parseResponse(status, contentType, body, time.Time{}, rq.secrets())
+	_, err = parseResponse(status, contentType, body, time.Time{}, rq.redactor())
 	if err == nil {
 		// Unreachable: parseResponse fails every non-2xx answer.
 		err = &TokenError{Status: status, detail: "revocation refused"}

@@ -135,6 +135,9 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return &httpapi.Error{Status: http.StatusUnauthorized, Code: httpapi.CodeUnauthorized, Message: "an API key is required"}
 	}
+	if err := checkRequest(w, r); err != nil {
+		return err
+	}
 	connID, rest, err := splitPath(r.URL.EscapedPath())
 	if err == nil {
 		err = checkRest(rest)
@@ -207,26 +210,16 @@ func tooLarge(err *http.MaxBytesError) error {
 		Message: fmt.Sprintf("the request body is larger than %d bytes", err.Limit), Err: err}
 }
 
-// strippedPrefixes are request headers a caller must never get through: its
-// own credentials for grantd, cookies, and forwarding claims (SEC-42, SEC-53).
-var strippedRequest = []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2", "Forwarded", "X-Real-Ip", "True-Client-Ip"}
-
-// rewrite builds the outgoing request. ProxyRequest has already removed
-// hop-by-hop headers and X-Forwarded-*; no X-Forwarded-For is added, since
-// the provider has no use for the caller's address.
+// rewrite builds the outgoing request. Only the headers of
+// [ForwardedHeaders] go through (SEC-42, SEC-53); ProxyRequest has already
+// removed hop-by-hop headers and X-Forwarded-*, and no X-Forwarded-For is
+// added, since the provider has no use for the caller's address.
 func rewrite(pr *httputil.ProxyRequest) {
 	ex := pr.In.Context().Value(exchangeKey{}).(*exchange)
 	pr.Out.URL = ex.target
 	pr.Out.Host = ""
 	h := pr.Out.Header
-	for _, k := range strippedRequest {
-		delete(h, k)
-	}
-	for k := range h {
-		if strings.HasPrefix(k, "X-Grantd-") || strings.HasPrefix(k, "X-Forwarded-") {
-			delete(h, k)
-		}
-	}
+	filterHeaders(h)
 	if _, ok := h["User-Agent"]; !ok {
 		h["User-Agent"] = []string{""} // no Go default user agent
 	}

@@ -196,6 +196,9 @@ func (s *Server) wrap(pattern string, auth authKind, h HandlerFunc) http.Handler
 
 		err := s.limitedAuthorize(w, r, auth, &st.info)
 		if err == nil {
+			if st.info.admin {
+				r = r.WithContext(broker.AsOperator(r.Context()))
+			}
 			err = h(w, r)
 		}
 		if err != nil {

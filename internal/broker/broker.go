@@ -42,7 +42,7 @@ type Options struct {
 	Owner string
 	// SessionTTL bounds an authorization in flight (default 10 min).
 	SessionTTL time.Duration
-	// LinkTTL bounds a connect link (default 24 h).
+	// LinkTTL bounds a connect link (default 1 h).
 	LinkTTL time.Duration
 	// TokenCacheTTL bounds how long a valid access token is served from
 	// memory before the row is read again (default 1 s; negative disables).
@@ -76,6 +76,8 @@ type Broker struct {
 	flight  singleflight.Group
 	cache   tokenCache
 	metrics *Metrics
+	// integrations caches integrations for the access check.
+	integrations integrationCache
 
 	verifiersMu sync.Mutex
 	verifiers   map[string]*oauthx.IDVerifier
@@ -108,7 +110,7 @@ func New(opts Options) (*Broker, error) {
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 	setDefault(&opts.SessionTTL, 10*time.Minute)
-	setDefault(&opts.LinkTTL, 24*time.Hour)
+	setDefault(&opts.LinkTTL, time.Hour)
 	setDefault(&opts.TokenCacheTTL, time.Second)
 	setDefault(&opts.ExpiryMargin, time.Minute)
 	setDefault(&opts.RefreshTimeout, 20*time.Second)
@@ -132,17 +134,18 @@ func New(opts Options) (*Broker, error) {
 		opts.Metrics = NewMetrics(nil)
 	}
 	return &Broker{
-		opts:      opts,
-		st:        opts.Store,
-		vault:     opts.Vault,
-		reg:       opts.Providers,
-		hc:        opts.HTTPClient,
-		log:       opts.Logger,
-		now:       opts.Now,
-		owner:     opts.Owner,
-		cache:     tokenCache{ttl: opts.TokenCacheTTL, entries: make(map[string]cacheEntry)},
-		metrics:   opts.Metrics,
-		verifiers: make(map[string]*oauthx.IDVerifier),
+		opts:         opts,
+		st:           opts.Store,
+		vault:        opts.Vault,
+		reg:          opts.Providers,
+		hc:           opts.HTTPClient,
+		log:          opts.Logger,
+		now:          opts.Now,
+		owner:        opts.Owner,
+		cache:        tokenCache{ttl: opts.TokenCacheTTL, entries: make(map[string]cacheEntry)},
+		integrations: integrationCache{ttl: 5 * time.Second, entries: make(map[string]integrationEntry)},
+		metrics:      opts.Metrics,
+		verifiers:    make(map[string]*oauthx.IDVerifier),
 	}, nil
 }
 

@@ -100,7 +100,7 @@ func (b *Broker) Link(ctx context.Context, token string) (LinkPage, error) {
 		return LinkPage{}, errorf(CodeLinkExpired, nil, "this connect link has expired; ask for a new one")
 	}
 	in, err := b.st.GetIntegration(ctx, l.IntegrationID)
-	if err != nil {
+	if err != nil || !b.MayUse(ctx, in, l.TenantID) {
 		return LinkPage{}, errorf(CodeNotFound, err, "the integration of this link no longer exists")
 	}
 	p, err := b.provider(in.Provider)
@@ -204,8 +204,10 @@ func (b *Broker) Start(ctx context.Context, linkToken, browserSecret string) (st
 
 func (b *Broker) resolveIntegration(ctx context.Context, tenantID, id, providerName string) (store.Integration, error) {
 	if id != "" {
+		// Another tenant's integration, and an operator integration the
+		// tenant may not use, are not found, just like an unknown id.
 		in, err := b.st.GetIntegration(ctx, id)
-		if err != nil || (in.TenantID != "" && in.TenantID != tenantID) {
+		if err != nil || !b.MayUse(ctx, in, tenantID) {
 			return store.Integration{}, errorf(CodeNotFound, err, "integration %s not found", id)
 		}
 		return in, nil
@@ -220,7 +222,7 @@ func (b *Broker) resolveIntegration(ctx context.Context, tenantID, id, providerN
 	var pick *store.Integration
 	for i := range all {
 		in := &all[i]
-		if in.Provider != providerName {
+		if in.Provider != providerName || !b.MayUse(ctx, *in, tenantID) {
 			continue
 		}
 		// A tenant's own default wins, then any of its own, then the

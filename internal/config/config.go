@@ -120,6 +120,15 @@ type Integration struct {
 	// Audience replaces the provider's audience when not empty (pax8-vendor:
 	// api://usage).
 	Audience string `yaml:"audience"`
+	// Tenants lists the tenant ids that may use this integration: connect
+	// through it, see it in GET /v1/integrations and use the connections
+	// made through it; "*" names every tenant. When it is absent, a
+	// delegated (authorization_code) integration is open to every tenant,
+	// each consenting with its own vendor account, and an operator
+	// credential (client_credentials, partner_refresh_bearer) to none but
+	// the admin key acting for a tenant, since it is the operator's own
+	// identity. An empty list (tenants: []) closes it to every tenant.
+	Tenants []string `yaml:"tenants"`
 
 	// ClientSecret is the resolved client secret.
 	ClientSecret Secret `yaml:"-"`
@@ -172,7 +181,8 @@ type Webhook struct {
 type Connect struct {
 	// SessionTTL is how long an authorization may take (default 10m).
 	SessionTTL Duration `yaml:"session_ttl"`
-	// LinkTTL is how long a connect link stays valid (default 24h).
+	// LinkTTL is how long a connect link stays valid (default 1h). A link
+	// is spent once it has produced a connection, whatever its TTL.
 	LinkTTL Duration `yaml:"link_ttl"`
 }
 
@@ -245,7 +255,7 @@ func Default() *Config {
 		},
 		Connect: Connect{
 			SessionTTL: Duration(10 * time.Minute),
-			LinkTTL:    Duration(24 * time.Hour),
+			LinkTTL:    Duration(time.Hour),
 		},
 		Server: Server{
 			AuthFailureLimit: AuthFailureLimit{Burst: 20, Every: Duration(time.Second)},

@@ -243,6 +243,18 @@ func (c *Config) validateIntegration(i int, in Integration, ids map[string]int, 
 	if strings.Contains(in.Audience, "*") {
 		add("audience", "must not contain a wildcard")
 	}
+	seenTenant := map[string]bool{}
+	for j, t := range in.Tenants {
+		switch {
+		case t == "" || strings.ContainsAny(t, " \t\r\n"):
+			add(fmt.Sprintf("tenants[%d]", j), "%q is not a tenant id", t)
+		case seenTenant[t]:
+			add(fmt.Sprintf("tenants[%d]", j), "%q is listed twice", t)
+		case t == "*" && len(in.Tenants) > 1:
+			add(fmt.Sprintf("tenants[%d]", j), `"*" names every tenant and must be alone`)
+		}
+		seenTenant[t] = true
+	}
 
 	var p provider.Provider
 	known := false

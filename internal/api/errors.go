@@ -51,6 +51,10 @@ var brokerStatus = map[broker.Code]int{
 	broker.CodeInvalidRequest:   http.StatusBadRequest,
 	broker.CodeInvalidReturnTo:  http.StatusBadRequest,
 	broker.CodeLinkExpired:      http.StatusGone,
+	broker.CodeLinkUsed:         http.StatusGone,
+	broker.CodeAccountMismatch:  http.StatusConflict,
+	broker.CodeQuotaExceeded:    http.StatusForbidden,
+	broker.CodeRateLimited:      http.StatusTooManyRequests,
 	broker.CodeInvalidState:     http.StatusBadRequest,
 	broker.CodeStateExpired:     http.StatusBadRequest,
 	broker.CodeBrowserMismatch:  http.StatusBadRequest,
@@ -122,6 +126,9 @@ func classify(err error) (status int, code, msg string) {
 // call from handlers mounted outside this package.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, msg := classify(err)
+	if e, ok := errors.AsType[*broker.Error](err); ok && e.RetryAfter > 0 {
+		w.Header()["Retry-After"] = []string{retryAfter(e.RetryAfter)}
+	}
 	info := infoFrom(r.Context())
 	log := slog.Default()
 	if info != nil && info.log != nil {

@@ -60,6 +60,8 @@ type Options struct {
 	// metrics). It must not block.
 	OnEvent func(store.Event)
 	Metrics *Metrics
+	// Quotas bound what each tenant may hold or make.
+	Quotas Quotas
 }
 
 // Broker runs connect flows and keeps grants alive. It is safe for
@@ -133,6 +135,7 @@ func New(opts Options) (*Broker, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
+	opts.Quotas.setDefaults()
 	return &Broker{
 		opts:         opts,
 		st:           opts.Store,

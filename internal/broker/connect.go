@@ -23,8 +23,12 @@ type LinkRequest struct {
 	// ReturnTo is where the user goes after connecting; it must match the
 	// allow-list (SEC-09). Empty shows grantd's success page.
 	ReturnTo string
-	// ConnectionID reauthorizes an existing connection of the tenant.
-	ConnectionID string
+	// ConnectionID reauthorizes an existing connection of the tenant; the
+	// consent must then come back with the connection's vendor account
+	// (its id_token sub) unless AllowAccountChange. Without it the link
+	// always creates a new connection.
+	ConnectionID       string
+	AllowAccountChange bool
 }
 
 // Link is a connect page URL, shown once: only its hash is stored.
@@ -62,6 +66,12 @@ func (b *Broker) CreateLink(ctx context.Context, tenantID string, req LinkReques
 			return Link{}, errorf(CodeInvalidRequest, nil, "connection %s belongs to integration %s", c.ID, c.IntegrationID)
 		}
 	}
+	if req.AllowAccountChange && req.ConnectionID == "" {
+		return Link{}, errorf(CodeInvalidRequest, nil, "allow_account_change needs a connection_id")
+	}
+	if err := b.checkLinkQuota(ctx, tenantID); err != nil {
+		return Link{}, err
+	}
 	token := oauthx.RandomToken(32)
 	now := b.now().UTC()
 	l := store.ConnectLink{
@@ -73,6 +83,8 @@ func (b *Broker) CreateLink(ctx context.Context, tenantID string, req LinkReques
 		ConnectionID:  req.ConnectionID,
 		ExpiresAt:     now.Add(b.opts.LinkTTL),
 		CreatedAt:     now,
+
+		AllowAccountChange: req.AllowAccountChange,
 	}
 	if err := b.st.CreateConnectLink(ctx, l); err != nil {
 		return Link{}, errorf(CodeInternal, err, "connect link cannot be stored")
@@ -85,8 +97,8 @@ type LinkPage struct {
 	Link        store.ConnectLink
 	Integration store.Integration
 	Provider    provider.Provider
-	// Existing is the tenant's connection through this integration, if
-	// any; the page then offers "ReAuthorize".
+	// Existing is the connection the link reauthorizes, if any; the page
+	// then offers "ReAuthorize".
 	Existing *store.Connection
 }
 
@@ -95,6 +107,9 @@ func (b *Broker) Link(ctx context.Context, token string) (LinkPage, error) {
 	l, err := b.st.GetConnectLinkByTokenHash(ctx, hash(token))
 	if err != nil {
 		return LinkPage{}, errorf(CodeNotFound, err, "this connect link is not valid")
+	}
+	if !l.UsedAt.IsZero() {
+		return LinkPage{}, errorf(CodeLinkUsed, nil, "this connect link was already used to connect; ask for a new one")
 	}
 	if !b.now().Before(l.ExpiresAt) {
 		return LinkPage{}, errorf(CodeLinkExpired, nil, "this connect link has expired; ask for a new one")
@@ -108,20 +123,14 @@ func (b *Broker) Link(ctx context.Context, token string) (LinkPage, error) {
 		return LinkPage{}, err
 	}
 	page := LinkPage{Link: l, Integration: in, Provider: p}
+	// Only a link made for a connection reauthorizes it: any other link
+	// creates a new connection, never replacing one it was not made for.
 	if l.ConnectionID != "" {
-		if c, err := b.st.GetConnection(ctx, l.ConnectionID); err == nil {
-			page.Existing = &c
+		c, err := b.st.GetConnection(ctx, l.ConnectionID)
+		if err != nil || c.TenantID != l.TenantID {
+			return LinkPage{}, errorf(CodeNotFound, err, "the connection of this link no longer exists")
 		}
-	} else {
-		cs, err := b.st.ListConnections(ctx, store.ConnectionFilter{TenantID: l.TenantID})
-		if err == nil {
-			for i := len(cs) - 1; i >= 0; i-- {
-				if cs[i].IntegrationID == in.ID && cs[i].Status != store.StatusRevoked {
-					page.Existing = &cs[i]
-					break
-				}
-			}
-		}
+		page.Existing = &c
 	}
 	return page, nil
 }
@@ -142,12 +151,6 @@ func (b *Broker) Start(ctx context.Context, linkToken, browserSecret string) (st
 	if err := b.checkDiscovery(ctx, p); err != nil {
 		return "", err
 	}
-	// The page offered "ReAuthorize" for the tenant's existing connection:
-	// the new grant replaces that connection's rather than adding another.
-	target := page.Link.ConnectionID
-	if target == "" && page.Existing != nil {
-		target = page.Existing.ID
-	}
 	state, nonce := oauthx.RandomToken(32), oauthx.RandomToken(32)
 	verifier, challenge := oauthx.NewPKCE()
 	now := b.now().UTC()
@@ -165,9 +168,12 @@ func (b *Broker) Start(ctx context.Context, linkToken, browserSecret string) (st
 		Audience:      in.Audience,
 		Scopes:        in.Scopes,
 		ReturnTo:      page.Link.ReturnTo,
-		ConnectionID:  target,
+		ConnectionID:  page.Link.ConnectionID,
 		ExpiresAt:     now.Add(b.opts.SessionTTL),
 		CreatedAt:     now,
+
+		LinkID:             page.Link.ID,
+		AllowAccountChange: page.Link.AllowAccountChange,
 	}
 	if s.Nonce, err = b.seal("connect_session", s.ID, "nonce", nonce); err != nil {
 		return "", errorf(CodeInternal, err, "the authorization cannot be started")

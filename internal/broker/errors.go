@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable failure kind. The API maps codes to
@@ -11,10 +12,21 @@ type Code string
 
 // Codes the broker returns.
 const (
-	CodeNotFound         Code = "not_found"
-	CodeInvalidRequest   Code = "invalid_request"
-	CodeInvalidReturnTo  Code = "invalid_return_to"
-	CodeLinkExpired      Code = "link_expired"
+	CodeNotFound        Code = "not_found"
+	CodeInvalidRequest  Code = "invalid_request"
+	CodeInvalidReturnTo Code = "invalid_return_to"
+	CodeLinkExpired     Code = "link_expired"
+	// CodeLinkUsed: the connect link already produced a connection.
+	CodeLinkUsed Code = "link_used"
+	// CodeAccountMismatch: a reauthorization came back with another
+	// vendor account than the connection's, and the link did not allow it.
+	CodeAccountMismatch Code = "account_mismatch"
+	// CodeQuotaExceeded: the tenant has as many of something as its quota
+	// allows (integrations, connections).
+	CodeQuotaExceeded Code = "quota_exceeded"
+	// CodeRateLimited: the tenant made as many of something as its quota
+	// allows in the current period (connect links per hour).
+	CodeRateLimited      Code = "rate_limited"
 	CodeInvalidState     Code = "invalid_state"
 	CodeStateExpired     Code = "state_expired"
 	CodeBrowserMismatch  Code = "browser_mismatch"
@@ -37,6 +49,8 @@ type Error struct {
 	Code Code
 	Msg  string
 	Err  error
+	// RetryAfter, for CodeRateLimited, is when to try again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -353,8 +353,9 @@ type Store interface {
 	// callers exactly one succeeds) and ErrNotFound for an unknown id.
 	SpendConnectLink(ctx context.Context, id string, now time.Time) error
 	// CountConnectLinks returns how many of the tenant's connect links
-	// created at or after since are stored.
-	CountConnectLinks(ctx context.Context, tenantID string, since time.Time) (int, error)
+	// created at or after since are stored, and the creation time of the
+	// oldest of them (zero when there is none).
+	CountConnectLinks(ctx context.Context, tenantID string, since time.Time) (n int, oldest time.Time, err error)
 
 	CreateConnectSession(ctx context.Context, s ConnectSession) error
 	// ConsumeConnectSession atomically deletes and returns the session with

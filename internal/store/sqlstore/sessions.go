@@ -65,16 +65,17 @@ func (db *DB) SpendConnectLink(ctx context.Context, id string, now time.Time) er
 }
 
 // CountConnectLinks counts the tenant's stored links created at or after
-// since.
-func (db *DB) CountConnectLinks(ctx context.Context, tenantID string, since time.Time) (int, error) {
+// since and finds the oldest.
+func (db *DB) CountConnectLinks(ctx context.Context, tenantID string, since time.Time) (int, time.Time, error) {
 	var n int
+	var oldest time.Time
 	err := db.r.QueryRowContext(ctx,
-		`SELECT COUNT(*) FROM connect_links WHERE tenant_id = $1 AND created_at >= $2`,
-		tenantID, db.d.timeArg(normTime(since))).Scan(&n)
+		`SELECT COUNT(*), MIN(created_at) FROM connect_links WHERE tenant_id = $1 AND created_at >= $2`,
+		tenantID, db.d.timeArg(normTime(since))).Scan(&n, timeCol{&oldest})
 	if err != nil {
-		return 0, fmt.Errorf("count connect links: %w", err)
+		return 0, time.Time{}, fmt.Errorf("count connect links: %w", err)
 	}
-	return n, nil
+	return n, oldest, nil
 }
 
 const sessionCols = `id, state_hash, browser_hash, tenant_id, integration_id, provider,

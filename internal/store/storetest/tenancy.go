@@ -180,15 +180,18 @@ func testCountConnectLinks(t *testing.T, s store.Store) {
 	if err := s.CreateConnectLink(ctx, other); err != nil {
 		t.Fatalf("CreateConnectLink = %v", err)
 	}
-	if n, err := s.CountConnectLinks(ctx, "t1", at(5*time.Minute)); err != nil || n != 2 {
-		t.Errorf("CountConnectLinks(t1, since 5m) = %d, %v; want 2", n, err)
+	if n, oldest, err := s.CountConnectLinks(ctx, "t1", at(5*time.Minute)); err != nil || n != 2 || !oldest.Equal(at(10*time.Minute)) {
+		t.Errorf("CountConnectLinks(t1, since 5m) = %d, %v, %v; want 2, %v", n, oldest, err, at(10*time.Minute))
+	}
+	if n, oldest, err := s.CountConnectLinks(ctx, "t3", at(0)); err != nil || n != 0 || !oldest.IsZero() {
+		t.Errorf("CountConnectLinks(t3) = %d, %v, %v; want 0 and no time", n, oldest, err)
 	}
 	// At 65m every t1 link has expired, but only the one created over an
 	// hour ago goes.
 	if _, err := s.DeleteExpired(ctx, at(65*time.Minute)); err != nil {
 		t.Fatalf("DeleteExpired = %v", err)
 	}
-	if n, err := s.CountConnectLinks(ctx, "t1", at(0)); err != nil || n != 2 {
+	if n, _, err := s.CountConnectLinks(ctx, "t1", at(0)); err != nil || n != 2 {
 		t.Errorf("CountConnectLinks(t1) after DeleteExpired = %d, %v; want 2", n, err)
 	}
 }

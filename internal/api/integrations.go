@@ -108,6 +108,9 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 	if err := checkIntegrationRequest(&req); err != nil {
 		return err
 	}
+	if err := s.broker.CheckIntegrationQuota(r.Context(), tenantID); err != nil {
+		return err
+	}
 	now := s.now().UTC()
 	in := store.Integration{
 		ID:        "int_" + strings.ToLower(rand.Text()[:20]),

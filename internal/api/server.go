@@ -145,6 +145,7 @@ func New(opts Options) *Server {
 
 	s.handle("POST /v1/tenants", authAdmin, s.createTenant)
 	s.handle("GET /v1/tenants", authAdmin, s.listTenants)
+	s.registerTenancyRoutes()
 	return s
 }
 
@@ -256,6 +257,9 @@ func (s *Server) authorize(r *http.Request, auth authKind, info *reqInfo) error 
 		return err
 	}
 	info.admin = c.admin
+	if !c.admin {
+		info.tenantID = c.tenantID
+	}
 	switch auth {
 	case authAdmin:
 		if !c.admin {

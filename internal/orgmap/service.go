@@ -40,7 +40,8 @@ type Options struct {
 	Timeout time.Duration
 	// CompanyCacheTTL is how long [Service.Get] reuses a connection's
 	// company list after listing it from Pax8 (default 60 s; negative
-	// lists them on every call). [Service.Refresh] always lists them.
+	// lists them on every call). [Service.Refresh] lists them again, but
+	// at most once per CompanyCacheTTL and connection.
 	CompanyCacheTTL time.Duration
 	// CompanyCacheSize bounds the connections whose company lists are
 	// kept at once (default 1,000).
@@ -232,8 +233,10 @@ func (s *Service) Get(ctx context.Context, tenantID, connID string) (Result, err
 	return s.get(ctx, tenantID, connID, false)
 }
 
-// Refresh is [Service.Get] with the companies listed from Pax8 now; the
-// cache keeps the new list.
+// Refresh is [Service.Get] with the companies listed from Pax8 now, unless
+// they were listed within the last CompanyCacheTTL: a connection gets one
+// walk of the Pax8 API per cache period however often it asks. The cache
+// keeps the new list.
 func (s *Service) Refresh(ctx context.Context, tenantID, connID string) (Result, error) {
 	return s.get(ctx, tenantID, connID, true)
 }

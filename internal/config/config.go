@@ -62,6 +62,8 @@ type Config struct {
 	Webhooks []Webhook `yaml:"webhooks"`
 	// Server tunes how the HTTP server treats its callers.
 	Server Server `yaml:"server"`
+	// Quotas bound what each tenant may hold or make.
+	Quotas Quotas `yaml:"quotas"`
 
 	// AdminKey is the resolved admin key.
 	AdminKey Secret `yaml:"-"`
@@ -186,6 +188,23 @@ type Connect struct {
 	LinkTTL Duration `yaml:"link_ttl"`
 }
 
+// Quotas bound what each tenant may hold or make. Each is a positive
+// number, or -1 for no limit. Beyond a count (integrations, connections)
+// the API answers 403 quota_exceeded; beyond a rate (connect links) 429
+// rate_limited with Retry-After; beyond an upload size 413.
+type Quotas struct {
+	// Integrations bounds a tenant's own integrations (default 50).
+	Integrations int `yaml:"integrations"`
+	// Connections bounds a tenant's connections (default 1000).
+	Connections int `yaml:"connections"`
+	// ConnectLinksPerHour bounds the connect links a tenant creates in
+	// any hour (default 100).
+	ConnectLinksPerHour int `yaml:"connect_links_per_hour"`
+	// OrgImportBytes bounds one upload of a tenant's organisations, PUT
+	// /v1/organizations (default 33554432, 32 MiB).
+	OrgImportBytes int64 `yaml:"org_import_bytes"`
+}
+
 // Server tunes how the HTTP server treats its callers.
 type Server struct {
 	// TrustedProxies lists the reverse proxies, each an IP address or a
@@ -260,6 +279,7 @@ func Default() *Config {
 		Server: Server{
 			AuthFailureLimit: AuthFailureLimit{Burst: 20, Every: Duration(time.Second)},
 		},
+		Quotas: Quotas{Integrations: 50, Connections: 1000, ConnectLinksPerHour: 100, OrgImportBytes: 32 << 20},
 	}
 }
 

@@ -170,6 +170,19 @@ func (c *Config) Validate() error {
 	if c.Server.AuthFailureLimit.Burst <= 0 {
 		add("server.auth_failure_limit.burst", "must be positive")
 	}
+	for _, q := range []struct {
+		path string
+		v    int64
+	}{
+		{"quotas.integrations", int64(c.Quotas.Integrations)},
+		{"quotas.connections", int64(c.Quotas.Connections)},
+		{"quotas.connect_links_per_hour", int64(c.Quotas.ConnectLinksPerHour)},
+		{"quotas.org_import_bytes", c.Quotas.OrgImportBytes},
+	} {
+		if q.v == 0 || q.v < -1 {
+			add(q.path, "must be positive, or -1 for no limit")
+		}
+	}
 	return errors.Join(errs...)
 }
 

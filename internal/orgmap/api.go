@@ -46,7 +46,12 @@ func badRequest(msg string, err error) error {
 // decode reads a JSON body into v, refusing unknown fields, trailing data
 // and bodies over maxBody. An empty body is allowed when optional is set.
 func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	return decodeLimit(w, r, v, optional, maxBody)
+}
+
+// decodeLimit is decode with a body limit of limit bytes.
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, optional bool, limit int64) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if errors.Is(err, io.EOF) && optional {
@@ -96,7 +101,7 @@ type organizationsJSON struct {
 
 func (s *Service) putOrganizations(w http.ResponseWriter, r *http.Request) error {
 	var req organizationsJSON
-	if err := decode(w, r, &req, false); err != nil {
+	if err := decodeLimit(w, r, &req, false, s.opts.MaxUpload); err != nil {
 		return err
 	}
 	if req.Organizations == nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -46,8 +47,13 @@ type Options struct {
 	// CompanyCacheSize bounds the connections whose company lists are
 	// kept at once (default 1,000).
 	CompanyCacheSize int
-	Logger           *slog.Logger
-	Now              func() time.Time
+	// MaxUpload bounds the body of PUT /v1/organizations, a tenant's
+	// organisation import (default 32 MiB, which fits
+	// [MaxOrganizations]; negative: no limit); a larger body is refused
+	// with 413.
+	MaxUpload int64
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Service keeps the organisation mappings of every tenant's connections.
@@ -101,6 +107,12 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.CompanyCacheSize <= 0 {
 		opts.CompanyCacheSize = 1000
+	}
+	switch {
+	case opts.MaxUpload == 0:
+		opts.MaxUpload = maxBody
+	case opts.MaxUpload < 0:
+		opts.MaxUpload = math.MaxInt64 // no limit
 	}
 	s := &Service{
 		opts: opts,

@@ -28,7 +28,7 @@ const (
 // integrations, the tenant "Acme" of startStack (not listed anywhere) and
 // a second tenant, listedID, named by opListed. It returns the stack and
 // the listed tenant's key.
-func accessStack(t *testing.T) (*stack, string) {
+func accessStack(t *testing.T, tune ...func(*config.Config)) (*stack, string) {
 	t.Helper()
 	const partnerSecret = "partner-api-secret-canary"
 	s := startStack(t, testLogger(t), func(cfg *config.Config) {
@@ -52,6 +52,9 @@ func accessStack(t *testing.T) (*stack, string) {
 			cfg.Integrations = append(cfg.Integrations, in)
 		}
 		cfg.ApplyDefaults()
+		for _, f := range tune {
+			f(cfg)
+		}
 	})
 	s.sandbox.RegisterClient(sandbox.Pax8, sandbox.Client{ID: partnerID, Secret: partnerSecret})
 	if err := s.app.Store().CreateTenant(t.Context(), store.Tenant{ID: listedID, Name: "Listed MSP"}); err != nil {

@@ -117,9 +117,3 @@ func (c *integrationCache) get(ctx context.Context, st store.Store, id string, n
 	c.mu.Unlock()
 	return in, nil
 }
-
-func (c *integrationCache) drop(id string) {
-	c.mu.Lock()
-	delete(c.entries, id)
-	c.mu.Unlock()
-}

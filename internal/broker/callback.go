@@ -185,6 +185,11 @@ func (b *Broker) saveConnection(ctx context.Context, p provider.Provider, in sto
 			return refuse(err)
 		}
 	}
+	if s.ConnectionID == "" {
+		if err := b.checkConnectionQuota(ctx, s.TenantID); err != nil {
+			return refuse(err)
+		}
+	}
 	if s.LinkID != "" {
 		// A link purged since the session started (it expired) has
 		// nothing left to spend; the session itself was single use.
@@ -194,11 +199,6 @@ func (b *Broker) saveConnection(ctx context.Context, p provider.Provider, in sto
 			return refuse(errorf(CodeLinkUsed, nil, "this connect link was already used to connect; ask for a new one"))
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return refuse(errorf(CodeInternal, err, "the connect link cannot be updated"))
-		}
-	}
-	if s.ConnectionID == "" {
-		if err := b.checkConnectionQuota(ctx, s.TenantID); err != nil {
-			return refuse(err)
 		}
 	}
 	fill := func(c *store.Connection) {

@@ -59,8 +59,8 @@ type APIKey struct {
 	ExpiresAt time.Time
 }
 
-// AllTenants, in [Integration.Tenants], lets every tenant use an operator
-// integration.
+// AllTenants is the entry of [Integration.Tenants] that lets every tenant
+// use an operator integration.
 const AllTenants = "*"
 
 // Integration is one OAuth client registered with a provider. TenantID is

@@ -36,10 +36,15 @@ func isOperator(ctx context.Context) bool {
 // the operator's own identity. The operator (see [AsOperator]) may use
 // every operator integration.
 func (b *Broker) MayUse(ctx context.Context, in store.Integration, tenantID string) bool {
+	return b.mayUse(in, tenantID, isOperator(ctx))
+}
+
+// mayUse is MayUse for a caller that is the operator or not.
+func (b *Broker) mayUse(in store.Integration, tenantID string, operator bool) bool {
 	if in.TenantID != "" {
 		return in.TenantID == tenantID
 	}
-	if isOperator(ctx) {
+	if operator {
 		return true
 	}
 	if in.TenantsListed {

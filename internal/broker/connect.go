@@ -45,6 +45,11 @@ func (b *Broker) CreateLink(ctx context.Context, tenantID string, req LinkReques
 	if err != nil {
 		return Link{}, err
 	}
+	// The link is for the tenant's user, so the operator acting for the
+	// tenant cannot open an integration to it: its tenants list must.
+	if !b.mayUse(in, tenantID, false) {
+		return Link{}, errorf(CodeInvalidRequest, nil, "integration %s is not open to tenant %s; name the tenant in the integration's tenants", in.ID, tenantID)
+	}
 	p, err := b.provider(in.Provider)
 	if err != nil {
 		return Link{}, err

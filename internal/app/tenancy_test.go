@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/grantd/grantd/internal/config"
+	"github.com/grantd/grantd/internal/notify"
 	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/sandbox/sandboxtest"
 	"github.com/grantd/grantd/internal/store"
@@ -223,25 +225,9 @@ func TestQuotas(t *testing.T) {
 func TestSpentLinkPage(t *testing.T) {
 	s := startStack(t, testLogger(t))
 	link := s.connectSession(t, nil)
-	browser, authorize := s.startConnect(t, link, nil)
-	var partner sandbox.Account
-	for _, a := range sandbox.Accounts() {
-		if a.Kind == sandbox.KindPartner {
-			partner = a
-			break
-		}
-	}
-	cb, err := sandboxtest.Login(t.Context(), browser, authorize.String(), partner.Username, partner.Password, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := browser.Get(cb.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	s.consentVia(t, link, firstPartner().Username)
 	authorizes := s.sandbox.Stats().Providers[sandbox.Pax8].AuthorizeRequests
-	resp, err = http.Get(link)
+	resp, err := http.Get(link)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,5 +238,85 @@ func TestSpentLinkPage(t *testing.T) {
 	}
 	if n := s.sandbox.Stats().Providers[sandbox.Pax8].AuthorizeRequests; n != authorizes {
 		t.Errorf("authorize requests = %d, want %d", n, authorizes)
+	}
+}
+
+func firstPartner() sandbox.Account {
+	for _, a := range sandbox.Accounts() {
+		if a.Kind == sandbox.KindPartner {
+			return a
+		}
+	}
+	panic("the sandbox has no partner account")
+}
+
+// consentVia runs the connect flow of link as the sandbox account
+// username and returns the callback's status.
+func (s *stack) consentVia(t *testing.T, link, username string) int {
+	t.Helper()
+	browser, authorize := s.startConnect(t, link, nil)
+	var password string
+	for _, a := range sandbox.Accounts() {
+		if a.Username == username {
+			password = a.Password
+		}
+	}
+	cb, err := sandboxtest.Login(t.Context(), browser, authorize.String(), username, password, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := browser.Get(cb.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestWebhooksTellReauthorized: a new connection is announced as
+// connected, a reauthorization through a link made for it as
+// reauthorized, followed by the revocation of the replaced grant.
+func TestWebhooksTellReauthorized(t *testing.T) {
+	types := make(chan string, 20)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p notify.Payload
+		b, _ := io.ReadAll(r.Body)
+		json.Unmarshal(b, &p)
+		types <- p.Type
+	}))
+	defer rcv.Close()
+	s := startStack(t, testLogger(t), func(cfg *config.Config) {
+		cfg.Webhooks = []config.Webhook{{URL: rcv.URL + "/hooks", Secret: "hook-secret-0123456789", Events: []string{"connected", "reauthorized", "revoked"}}}
+	})
+	next := func() string {
+		t.Helper()
+		select {
+		case typ := <-types:
+			return typ
+		case <-time.After(10 * time.Second):
+			t.Fatal("no webhook within 10 s")
+			return ""
+		}
+	}
+	conn := s.connect(t)
+	if typ := next(); typ != "connected" {
+		t.Errorf("first webhook = %q, want connected", typ)
+	}
+	var out struct {
+		URL string `json:"url"`
+	}
+	if st := s.call(t, http.MethodPost, "/v1/connect-sessions", map[string]string{"integration_id": stackIntegration, "connection_id": conn}, &out, nil); st != http.StatusCreated {
+		t.Fatalf("POST /v1/connect-sessions (reauthorize) = %d", st)
+	}
+	if st := s.consentVia(t, out.URL, firstPartner().Username); st != http.StatusOK {
+		t.Fatalf("reauthorization callback = %d, want 200", st)
+	}
+	got := map[string]bool{next(): true, next(): true}
+	if !got["reauthorized"] || !got["revoked"] {
+		t.Errorf("webhooks after the reauthorization = %v, want reauthorized and revoked", got)
+	}
+	if cs, _ := s.app.Store().ListConnections(t.Context(), store.ConnectionFilter{TenantID: s.tenantID}); len(cs) != 1 || cs[0].ID != conn || cs[0].Version < 2 {
+		t.Errorf("connections after the reauthorization = %+v, want %s alone, its version bumped", cs, conn)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/grantd/grantd/internal/store"
@@ -126,9 +127,10 @@ type keyCache struct {
 	mu      sync.RWMutex
 	entries map[[sha256.Size]byte]keyEntry
 
-	// touched is when this process last wrote each key's LastUsedAt.
-	touchedMu sync.Mutex
-	touched   map[string]time.Time
+	// touched is when this process last wrote each key's LastUsedAt, in
+	// Unix nanoseconds.
+	touchedMu sync.RWMutex
+	touched   map[string]*atomic.Int64
 }
 
 type keyEntry struct {
@@ -139,7 +141,7 @@ type keyEntry struct {
 }
 
 func newKeyCache(ttl, negTTL time.Duration, max int) *keyCache {
-	return &keyCache{ttl: ttl, negTTL: negTTL, max: max, entries: make(map[[sha256.Size]byte]keyEntry), touched: make(map[string]time.Time)}
+	return &keyCache{ttl: ttl, negTTL: negTTL, max: max, entries: make(map[[sha256.Size]byte]keyEntry), touched: make(map[string]*atomic.Int64)}
 }
 
 func (c *keyCache) lookup(ctx context.Context, st store.Store, key string, now time.Time) (string, error) {

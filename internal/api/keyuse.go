@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/grantd/grantd/internal/store"
@@ -25,17 +26,27 @@ func (c *keyCache) use(ctx context.Context, st store.Store, e keyEntry, now time
 	if e.keyID == "" {
 		return e.tenantID, nil
 	}
-	c.touchedMu.Lock()
-	last, ok := c.touched[e.keyID]
-	due := !ok || now.Sub(last) >= touchEvery
-	if due {
-		if len(c.touched) >= c.max {
-			clear(c.touched)
+	// The hot path takes a read lock and an atomic load; only the first
+	// use of a key in this process takes the write lock.
+	c.touchedMu.RLock()
+	last := c.touched[e.keyID]
+	c.touchedMu.RUnlock()
+	if last == nil {
+		c.touchedMu.Lock()
+		if last = c.touched[e.keyID]; last == nil {
+			if len(c.touched) >= c.max {
+				clear(c.touched)
+			}
+			last = new(atomic.Int64)
+			c.touched[e.keyID] = last
 		}
-		c.touched[e.keyID] = now
+		c.touchedMu.Unlock()
 	}
-	c.touchedMu.Unlock()
-	if due {
+	prev := last.Load()
+	if prev != 0 && now.UnixNano()-prev < int64(touchEvery) {
+		return e.tenantID, nil
+	}
+	if last.CompareAndSwap(prev, now.UnixNano()) {
 		// Best effort: a failed write only leaves LastUsedAt older.
 		_ = st.TouchAPIKey(ctx, e.keyID, now, now.Add(-touchEvery))
 	}

@@ -80,7 +80,7 @@ func (b *Broker) callback(ctx context.Context, integrationID string, q url.Value
 		return Connected{}, errorf(CodeInvalidRequest, nil, "the authorization response has no code")
 	}
 	in, err := b.st.GetIntegration(ctx, s.IntegrationID)
-	if err != nil {
+	if err != nil || !b.mayUse(in, s.TenantID, false) {
 		return Connected{}, errorf(CodeNotFound, err, "the integration no longer exists")
 	}
 	return b.exchange(ctx, p, in, s, code)

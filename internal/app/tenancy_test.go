@@ -185,14 +185,33 @@ func TestDeleteTenantRevokesGrants(t *testing.T) {
 	}
 }
 
-// TestQuotas: connect links beyond the hourly quota get 429 with
-// Retry-After, and connections beyond the count quota 403
-// quota_exceeded; another tenant has its own.
+// TestQuotas: a tenant's integrations beyond the count quota get 403
+// quota_exceeded, an organisation import beyond the upload quota gets 413,
+// connect links beyond the hourly quota 429 with Retry-After, and
+// connections beyond the count quota 403 quota_exceeded; another tenant
+// has its own.
 func TestQuotas(t *testing.T) {
 	s, otherKey := accessStack(t, func(cfg *config.Config) {
 		cfg.Quotas.ConnectLinksPerHour = 2
 		cfg.Quotas.Connections = 1
+		cfg.Quotas.OrgImportBytes = 200
+		cfg.Quotas.Integrations = 1
 	})
+	own := map[string]any{"provider": "pax8", "name": "Own", "client_id": "own-client", "client_secret": "own-secret-canary"}
+	if st := s.call(t, http.MethodPost, "/v1/integrations", own, nil, nil); st != http.StatusCreated {
+		t.Errorf("first own integration = %d, want 201", st)
+	}
+	if st, code := s.callErr(t, http.MethodPost, "/v1/integrations", own, nil); st != http.StatusForbidden || code != "quota_exceeded" {
+		t.Errorf("second own integration = %d %s, want 403 quota_exceeded", st, code)
+	}
+	small := map[string]any{"organizations": []map[string]string{{"id": "org-1", "name": "Org"}}}
+	if st := s.call(t, http.MethodPut, "/v1/organizations", small, nil, nil); st != http.StatusOK {
+		t.Errorf("PUT /v1/organizations within the upload quota = %d, want 200", st)
+	}
+	big := map[string]any{"organizations": []map[string]string{{"id": "org-1", "name": strings.Repeat("x", 300)}}}
+	if st, code := s.callErr(t, http.MethodPut, "/v1/organizations", big, nil); st != http.StatusRequestEntityTooLarge || code != "request_too_large" {
+		t.Errorf("PUT /v1/organizations over the upload quota = %d %s, want 413 request_too_large", st, code)
+	}
 	for range 2 {
 		s.connectSession(t, nil)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/grantd/grantd/internal/httpapi"
@@ -121,15 +122,22 @@ type keyCache struct {
 
 	mu      sync.RWMutex
 	entries map[[sha256.Size]byte]keyEntry
+
+	// touched is when this process last wrote each key's LastUsedAt, in
+	// Unix nanoseconds.
+	touchedMu sync.RWMutex
+	touched   map[string]*atomic.Int64
 }
 
 type keyEntry struct {
-	tenantID string // "" for a remembered miss
-	until    time.Time
+	tenantID  string // "" for a remembered miss
+	keyID     string
+	expiresAt time.Time // zero: never
+	until     time.Time
 }
 
 func newKeyCache(ttl, negTTL time.Duration, max int) *keyCache {
-	return &keyCache{ttl: ttl, negTTL: negTTL, max: max, entries: make(map[[sha256.Size]byte]keyEntry)}
+	return &keyCache{ttl: ttl, negTTL: negTTL, max: max, entries: make(map[[sha256.Size]byte]keyEntry), touched: make(map[string]*atomic.Int64)}
 }
 
 func (c *keyCache) lookup(ctx context.Context, st store.Store, key string, now time.Time) (string, error) {
@@ -141,7 +149,7 @@ func (c *keyCache) lookup(ctx context.Context, st store.Store, key string, now t
 		if e.tenantID == "" {
 			return "", errBadKey
 		}
-		return e.tenantID, nil
+		return c.use(ctx, st, e, now)
 	}
 	k, err := st.GetAPIKeyByHash(ctx, h[:])
 	switch {
@@ -151,8 +159,9 @@ func (c *keyCache) lookup(ctx context.Context, st store.Store, key string, now t
 	case err != nil:
 		return "", err
 	}
-	c.put(h, keyEntry{tenantID: k.TenantID, until: now.Add(c.ttl)}, now)
-	return k.TenantID, nil
+	e = keyEntry{tenantID: k.TenantID, keyID: k.ID, expiresAt: k.ExpiresAt, until: now.Add(c.ttl)}
+	c.put(h, e, now)
+	return c.use(ctx, st, e, now)
 }
 
 func (c *keyCache) put(h [sha256.Size]byte, e keyEntry, now time.Time) {

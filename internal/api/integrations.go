@@ -63,11 +63,11 @@ type listIntegrationsJSON struct {
 }
 
 // listIntegrations is GET /v1/integrations: the tenant's own integrations
-// and the operator's shared ones.
+// and the operator's that it may use (see [broker.Broker.MayUse]).
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error {
-	ins, err := s.store.ListIntegrations(r.Context(), callerTenant(r))
+	ins, err := s.broker.Integrations(r.Context(), callerTenant(r))
 	if err != nil {
-		return fmt.Errorf("list integrations: %w", err)
+		return err
 	}
 	out := listIntegrationsJSON{Integrations: make([]integrationJSON, 0, len(ins))}
 	for _, in := range ins {
@@ -107,6 +107,9 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 		return errorf(http.StatusBadRequest, codeInvalidRequest, fmt.Sprintf("provider %q is not configured; see GET /v1/providers", req.Provider))
 	}
 	if err := checkIntegrationRequest(&req); err != nil {
+		return err
+	}
+	if err := s.broker.CheckIntegrationQuota(r.Context(), tenantID); err != nil {
 		return err
 	}
 	now := s.now().UTC()

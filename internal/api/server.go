@@ -146,6 +146,7 @@ func New(opts Options) *Server {
 
 	s.handle("POST /v1/tenants", authAdmin, s.createTenant)
 	s.handle("GET /v1/tenants", authAdmin, s.listTenants)
+	s.registerTenancyRoutes()
 	return s
 }
 
@@ -182,7 +183,14 @@ func (s *Server) wrap(pattern string, auth authKind, h HandlerFunc) http.Handler
 	if auth != authNone {
 		a = routeAuth{s: s, kind: auth}
 	}
-	return s.adapter.Wrap(pattern, a, h)
+	return s.adapter.Wrap(pattern, a, func(w http.ResponseWriter, r *http.Request) error {
+		// The admin key acts as the operator: it may use the operator's
+		// own credentials for a tenant (see broker.MayUse).
+		if info := httpapi.InfoFrom(r.Context()); info != nil && info.Principal.Admin {
+			r = r.WithContext(broker.AsOperator(r.Context()))
+		}
+		return h(w, r)
+	})
 }
 
 // registerer is reg as a [prometheus.Registerer], nil when reg is nil.
@@ -219,6 +227,9 @@ func (s *Server) authorize(r *http.Request, auth authKind) (httpapi.Principal, e
 		return httpapi.Principal{}, err
 	}
 	p := httpapi.Principal{Admin: c.admin}
+	if !c.admin {
+		p.TenantID = c.tenantID
+	}
 	switch auth {
 	case authAdmin:
 		if !c.admin {

@@ -148,6 +148,11 @@ func (a *App) build(ctx context.Context) error {
 		// sender drains: each webhook is sent at least once, and under
 		// normal operation once, whatever the number of replicas.
 		OnEvent: sender.Notify,
+		Quotas: broker.Quotas{
+			Integrations: cfg.Quotas.Integrations,
+			Connections:  cfg.Quotas.Connections,
+			LinksPerHour: cfg.Quotas.ConnectLinksPerHour,
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("build broker: %w", err)
@@ -188,6 +193,7 @@ func (a *App) build(ctx context.Context) error {
 		Store:     a.store,
 		Transport: &upstream.Transport{Tokens: b, Providers: a.providers, Base: base, Logger: a.log.With("component", "orgmap")},
 		PublicURL: cfg.PublicURL,
+		MaxUpload: cfg.Quotas.OrgImportBytes,
 		Logger:    a.log.With("component", "orgmap"),
 		Now:       a.now,
 	})

@@ -10,25 +10,41 @@ import (
 )
 
 // Connection returns tenantID's connection id; another tenant's is not
-// found (SEC-43).
+// found (SEC-43), and so is one made through an integration the tenant
+// may no longer use (see [Broker.MayUse]).
 func (b *Broker) Connection(ctx context.Context, tenantID, id string) (store.Connection, error) {
 	c, err := b.getConnection(ctx, id)
 	if err != nil {
 		return store.Connection{}, err
 	}
-	if c.TenantID != tenantID {
+	ok, err := b.mayUseConnection(ctx, tenantID, c.TenantID, c.IntegrationID)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	if !ok {
 		return store.Connection{}, errorf(CodeNotFound, nil, "connection %s not found", id)
 	}
 	return c, nil
 }
 
-// Connections lists tenantID's connections.
+// Connections lists tenantID's connections, leaving out those made through
+// an integration the tenant may no longer use.
 func (b *Broker) Connections(ctx context.Context, tenantID string) ([]store.Connection, error) {
 	cs, err := b.st.ListConnections(ctx, store.ConnectionFilter{TenantID: tenantID})
 	if err != nil {
 		return nil, errorf(CodeInternal, err, "connections cannot be listed")
 	}
-	return cs, nil
+	out := cs[:0]
+	for _, c := range cs {
+		ok, err := b.mayUseConnection(ctx, tenantID, c.TenantID, c.IntegrationID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // Events returns the newest events of tenantID's connection id.

@@ -52,6 +52,9 @@ const (
 	CodeUpstreamDown     Code = "upstream_unavailable"
 	CodeUnsupportedGrant Code = "unsupported_grant"
 	CodeRefreshThrottled Code = "refresh_throttled"
+	CodeLinkUsed         Code = "link_used"
+	CodeAccountMismatch  Code = "account_mismatch"
+	CodeQuotaExceeded    Code = "quota_exceeded"
 
 	// Proxy codes (package proxy).
 	CodeInvalidPath              Code = "invalid_path"
@@ -82,7 +85,7 @@ var registry = []CodeInfo{
 	{CodeMethodNotAllowed, []int{http.StatusMethodNotAllowed}, "the route exists with other methods, listed in Allow"},
 	{CodeAlreadyExists, []int{http.StatusConflict}, "a resource with that identity exists already"},
 	{CodeRequestTooLarge, []int{http.StatusRequestEntityTooLarge}, "the request body is larger than the route accepts"},
-	{CodeRateLimited, []int{http.StatusTooManyRequests}, "too many failed authentications from this address; retry after Retry-After"},
+	{CodeRateLimited, []int{http.StatusTooManyRequests}, "too many requests (failed authentications from this address, or a tenant's hourly quota); retry after Retry-After"},
 	{CodeClientClosed, []int{StatusClientClosed}, "the caller went away before the answer (logged, never read)"},
 	{CodeInternal, []int{http.StatusInternalServerError}, "an internal error; the cause is logged with the request id"},
 	{CodeNotImplemented, []int{http.StatusNotImplemented}, "this server is not configured for the route"},
@@ -103,6 +106,9 @@ var registry = []CodeInfo{
 	{CodeUpstream, []int{http.StatusBadGateway}, "the provider failed; try again later"},
 	{CodeUpstreamDown, []int{http.StatusServiceUnavailable}, "the provider could not be reached; try again later"},
 	{CodeRefreshThrottled, []int{http.StatusTooManyRequests}, "a forced refresh came too soon after the last refresh; retry after Retry-After"},
+	{CodeLinkUsed, []int{http.StatusGone}, "the connect link already produced a connection"},
+	{CodeAccountMismatch, []int{http.StatusConflict}, "a reauthorization came back with another vendor account than the connection's"},
+	{CodeQuotaExceeded, []int{http.StatusForbidden}, "the tenant has as many of these as its quota allows; delete some first"},
 	{CodeUnsupportedGrant, []int{http.StatusBadRequest}, "the integration's grant does not support this operation"},
 
 	{CodeInvalidPath, []int{http.StatusBadRequest}, "the proxied path could leave the provider's API base"},

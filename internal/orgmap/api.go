@@ -45,7 +45,12 @@ func badRequest(msg string, err error) error {
 // application/json or no Content-Type (else 415), at most maxBody (else
 // 413). An empty body is allowed when optional is set.
 func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	return httpapi.Decoder{MaxBytes: maxBody, AllowEmpty: optional}.Decode(r, v)
+	return decodeLimit(r, v, optional, maxBody)
+}
+
+// decodeLimit is decode with a body limit of limit bytes.
+func decodeLimit(r *http.Request, v any, optional bool, limit int64) error {
+	return httpapi.Decoder{MaxBytes: limit, AllowEmpty: optional}.Decode(r, v)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
@@ -59,7 +64,7 @@ type organizationsJSON struct {
 
 func (s *Service) putOrganizations(w http.ResponseWriter, r *http.Request) error {
 	var req organizationsJSON
-	if err := decode(w, r, &req, false); err != nil {
+	if err := decodeLimit(r, &req, false, s.opts.MaxUpload); err != nil {
 		return err
 	}
 	if req.Organizations == nil {

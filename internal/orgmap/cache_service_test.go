@@ -109,12 +109,21 @@ func TestMappingViewsUseCachedCompanies(t *testing.T) {
 		}
 		v.mappings(v.keyA, conn)
 	})
+	step("the page's refresh link and the API's ?refresh=true within the TTL", 0, func() {
+		v.page(page + "?refresh=1")
+		var fresh orgmap.Result
+		if st := v.do(v.keyA, http.MethodGet, api+"?refresh=true", nil, &fresh); st != http.StatusOK {
+			t.Errorf("GET ?refresh=true = %d", st)
+		}
+	})
+	v.clk.Advance(orgmap.DefaultCompanyCacheTTL)
 	step("the page's refresh link", walk, func() {
 		if st, body := v.page(page + "?refresh=1"); st != http.StatusOK || !strings.Contains(body, "Companies as listed by Pax8 at") {
 			t.Errorf("GET page?refresh=1 = %d, want 200 with the listing time", st)
 		}
 		v.page(page)
 	})
+	v.clk.Advance(orgmap.DefaultCompanyCacheTTL)
 	step("the API's ?refresh=true, then a plain read", walk, func() {
 		var fresh orgmap.Result
 		if st := v.do(v.keyA, http.MethodGet, api+"?refresh=true", nil, &fresh); st != http.StatusOK {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -40,13 +41,19 @@ type Options struct {
 	Timeout time.Duration
 	// CompanyCacheTTL is how long [Service.Get] reuses a connection's
 	// company list after listing it from Pax8 (default 60 s; negative
-	// lists them on every call). [Service.Refresh] always lists them.
+	// lists them on every call). [Service.Refresh] lists them again, but
+	// at most once per CompanyCacheTTL and connection.
 	CompanyCacheTTL time.Duration
 	// CompanyCacheSize bounds the connections whose company lists are
 	// kept at once (default 1,000).
 	CompanyCacheSize int
-	Logger           *slog.Logger
-	Now              func() time.Time
+	// MaxUpload bounds the body of PUT /v1/organizations, a tenant's
+	// organisation import (default 32 MiB, which fits
+	// [MaxOrganizations]; negative: no limit); a larger body is refused
+	// with 413.
+	MaxUpload int64
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Service keeps the organisation mappings of every tenant's connections.
@@ -100,6 +107,12 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.CompanyCacheSize <= 0 {
 		opts.CompanyCacheSize = 1000
+	}
+	switch {
+	case opts.MaxUpload == 0:
+		opts.MaxUpload = maxBody
+	case opts.MaxUpload < 0:
+		opts.MaxUpload = math.MaxInt64 // no limit
 	}
 	s := &Service{
 		opts: opts,
@@ -232,8 +245,10 @@ func (s *Service) Get(ctx context.Context, tenantID, connID string) (Result, err
 	return s.get(ctx, tenantID, connID, false)
 }
 
-// Refresh is [Service.Get] with the companies listed from Pax8 now; the
-// cache keeps the new list.
+// Refresh is [Service.Get] with the companies listed from Pax8 now, unless
+// they were listed within the last CompanyCacheTTL: a connection gets one
+// walk of the Pax8 API per cache period however often it asks. The cache
+// keeps the new list.
 func (s *Service) Refresh(ctx context.Context, tenantID, connID string) (Result, error) {
 	return s.get(ctx, tenantID, connID, true)
 }

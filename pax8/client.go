@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/grantd/grantd/internal/retry"
 )
 
@@ -263,6 +265,15 @@ func (c *Client) attempt(ctx context.Context, method, target string, payload []b
 		if ctx.Err() != nil {
 			return false, 0, ctx.Err()
 		}
+		// No token, so the request never left: retrying would only ask the
+		// token endpoint again (x/oauth2 even probes two auth styles per
+		// try). The credentials need fixing, not a retry.
+		if te, ok := errors.AsType[*TokenError](err); ok {
+			return false, 0, te
+		}
+		if _, ok := errors.AsType[*oauth2.RetrieveError](err); ok {
+			return false, 0, err
+		}
 		// The request may or may not have reached Pax8.
 		return idempotent(method), -1, err
 	}
@@ -270,8 +281,10 @@ func (c *Client) attempt(ctx context.Context, method, target string, payload []b
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 	}()
+	meta := record(ctx, resp, time.Now())
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := parseError(resp)
+		apiErr.RequestID = meta.RequestID
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
 			// 429 means the request was not processed: always safe to repeat.

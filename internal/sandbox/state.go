@@ -75,7 +75,7 @@ type provider struct {
 	bucket tokenBucket
 	// apiBucket is the emulated API's rate limiter (Settings.APIRateLimit).
 	apiBucket tokenBucket
-	stats  ProviderStats
+	stats     ProviderStats
 	// partners are the registered Daxko partner credentials (daxko only).
 	partners map[string]DaxkoPartner
 }

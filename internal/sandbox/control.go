@@ -36,6 +36,8 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_sandbox/daxko/partners", s.controlDaxkoPartner)
 	mux.HandleFunc("GET /_sandbox/settings", s.controlGetSettings)
 	mux.HandleFunc("POST /_sandbox/settings", s.controlSettings)
+	mux.HandleFunc("GET /_sandbox/pax8/discrepancies", s.controlDiscrepancies)
+	mux.HandleFunc("POST /_sandbox/pax8/discrepancies", s.controlDiscrepancies)
 }
 
 func controlError(w http.ResponseWriter, status int, err error) {

@@ -42,6 +42,10 @@ type Options struct {
 	Daxko Settings
 	// APISize is the size of the seeded Pax8 API data, passed to pax8api.
 	APISize pax8api.Size
+	// APIDiscrepancies seeds every partner's Pax8 data with one invoice
+	// discrepancy of each category (pax8api.Options.Discrepancies); GET
+	// /_sandbox/pax8/discrepancies lists them.
+	APIDiscrepancies bool
 }
 
 // Settings are the switches of one personality. The zero Settings means
@@ -179,6 +183,7 @@ type Server struct {
 	log     *slog.Logger
 	pages   *template.Template
 	api     http.Handler
+	pax8    *pax8api.API // the same API as api, for the control routes
 	keys    *keySet
 	faults  faultList
 	mux     *http.ServeMux

@@ -39,9 +39,8 @@ const (
 // goroutines, and its services share its configuration.
 //
 // The Client does not authenticate by itself: the [http.Client] given to
-// [NewClient] must add the bearer token, as the clients returned by
-// golang.org/x/oauth2's Config.Client and TokenSource do. Tokens therefore
-// never pass through this package and never appear in its errors or logs.
+// [NewClient] must add the bearer token, as the one from
+// [Credentials.Client] does. Tokens never appear in its errors or logs.
 type Client struct {
 	// Companies manages companies (the partner's customers).
 	Companies *CompaniesService
@@ -189,6 +188,9 @@ func idempotent(method string) bool {
 // escaped and starts with "/".
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body, out any) error {
 	if err := c.doRetry(ctx, method, path, q, body, out); err != nil {
+		if te, ok := err.(*TokenError); ok {
+			return te // the request never left: its method and path do not matter
+		}
 		return fmt.Errorf("pax8: %s %s: %w", method, path, err)
 	}
 	return nil

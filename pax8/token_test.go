@@ -115,8 +115,8 @@ func TestTokenRefusedNotRetried(t *testing.T) {
 		if !ok || te.Status != http.StatusUnauthorized || !errors.Is(err, ErrUnauthorized) {
 			t.Errorf("err = %#v, want a *TokenError with status 401 matching ErrUnauthorized", err)
 		}
-		if msg := err.Error(); !strings.Contains(msg, "refused the client credentials") || strings.Contains(msg, "wrong-secret-value") {
-			t.Errorf("err = %q, want it to say the credentials were refused, without the secret", msg)
+		if msg, want := err.Error(), "pax8: the token endpoint refused the client credentials (401 access_denied: Unauthorized)"; msg != want || strings.Contains(msg, "wrong-secret-value") {
+			t.Errorf("err = %q, want %q, without the secret", msg, want)
 		}
 	}
 	if n := len(api.requests()); n != 0 {
@@ -199,5 +199,22 @@ func TestWithResponse(t *testing.T) {
 	e, ok := errors.AsType[*Error](err)
 	if !ok || e.RequestID != "req-42" || e.Instance != "/public/v1/companies/c2" {
 		t.Errorf("err = %#v, want RequestID req-42 and Pax8's instance", err)
+	}
+}
+
+func TestTokenErrorMessages(t *testing.T) {
+	tests := []struct {
+		err  *TokenError
+		want string
+	}{
+		{&TokenError{Status: 403, Code: "access_denied", Description: "Service not found: api://nope"},
+			"pax8: the token endpoint refused the client credentials (403 access_denied: Service not found: api://nope)"},
+		{&TokenError{Status: 503}, "pax8: the token endpoint answered 503 (Service Unavailable)"},
+		{&TokenError{Err: errors.New("dial tcp: connection refused")}, "pax8: no access token (dial tcp: connection refused)"},
+	}
+	for _, tt := range tests {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
 	}
 }

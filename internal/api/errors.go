@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/grantd/grantd/internal/broker"
+	"github.com/grantd/grantd/internal/store"
 )
 
 // Error is a client error a handler returns: Status and Code go to the
@@ -40,7 +41,14 @@ const (
 	codeInternal         = "internal"
 	codeTimeout          = "timeout"
 	codeRateLimited      = "rate_limited"
+	// codeDatabaseUnavailable: grantd's database could not be reached
+	// (down or restarting); the answer is 503 with Retry-After.
+	codeDatabaseUnavailable = "database_unavailable"
 )
+
+// databaseRetryAfter is the Retry-After of a database_unavailable answer:
+// a restarting database is usually back within seconds.
+var databaseRetryAfter = []string{"2"}
 
 func errorf(status int, code, msg string) *Error {
 	return &Error{Status: status, Code: code, Msg: msg}
@@ -88,8 +96,23 @@ func BrokerStatus(c broker.Code) int {
 	return http.StatusInternalServerError
 }
 
+// databaseDown reports whether err says grantd's database could not be
+// reached: a store error marked [store.ErrUnavailable], or the cause of a
+// broker error of code internal (the broker's code for a failed store or
+// vault call) that lost its database connection.
+func databaseDown(err error) bool {
+	if errors.Is(err, store.ErrUnavailable) {
+		return true
+	}
+	e, ok := errors.AsType[*broker.Error](err)
+	return ok && e.Code == broker.CodeInternal && store.Unavailable(e.Err)
+}
+
 // classify turns any error into what the client sees.
 func classify(err error) (status int, code, msg string) {
+	if databaseDown(err) {
+		return http.StatusServiceUnavailable, codeDatabaseUnavailable, "the database is unavailable; try again later"
+	}
 	if e, ok := errors.AsType[*Error](err); ok {
 		status, code, msg = e.Status, e.Code, e.Msg
 	} else if e, ok := errors.AsType[*broker.Error](err); ok {
@@ -169,6 +192,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if e, ok := errors.AsType[*broker.Error](err); ok && e.RetryAfter > 0 {
 		h["Retry-After"] = []string{strconv.Itoa(int((e.RetryAfter + time.Second - 1) / time.Second))}
+	}
+	if code == codeDatabaseUnavailable {
+		h["Retry-After"] = databaseRetryAfter
 	}
 	w.WriteHeader(status)
 	w.Write(b)

@@ -99,7 +99,11 @@ func (b *Broker) verifier(ctx context.Context, p provider.Provider, clientID str
 // they came straight from the token endpoint over TLS (OIDC Core §3.1.3.7
 // step 6). Any other failure is returned.
 func (b *Broker) checkRefreshedIDToken(ctx context.Context, p provider.Provider, c store.Connection, g grant) error {
-	in, err := b.st.GetIntegration(ctx, c.IntegrationID)
+	var in store.Integration
+	err := b.holding(ctx, c.ID, func() (err error) {
+		in, err = b.st.GetIntegration(ctx, c.IntegrationID)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,13 @@ func (b *Broker) gate(p provider.Provider) *gate {
 	}
 	if g.rate > 0 {
 		if g.burst <= 0 {
-			g.burst = max(1, int(g.rate))
+			// Half a second's worth: at a max_refresh_rate equal to the
+			// vendor's limit, the vendor's bucket (commonly a second's
+			// worth) keeps half a second of slack for the jitter between
+			// admission here and arrival there (the journal write, the
+			// dial); with a full second's worth it had none, and a
+			// catch-up after an outage met 429s.
+			g.burst = max(1, int(g.rate/2))
 		}
 		g.limiter = rate.NewLimiter(rate.Limit(g.rate/float64(b.replicas())), g.burst)
 	}

@@ -102,7 +102,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		o := outcome{at: time.Now(), method: method}
 		resp, err := hc.Do(req)
 		if err != nil {
-			o.code = "transport: " + err.Error()
+			o.code, o.end = "transport: "+err.Error(), time.Now()
 			return o
 		}
 		defer resp.Body.Close()

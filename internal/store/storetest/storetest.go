@@ -55,6 +55,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Deliveries", testDeliveries},
 		{"PruneDeliveries", testPruneDeliveries},
 		{"ClaimDeliveriesConcurrent", testClaimDeliveriesConcurrent},
+		{"IntegrationBroken", testIntegrationBroken},
+		{"DeleteIntegration", testDeleteIntegration},
+		{"ListDeliveries", testListDeliveries},
+		{"CountConnections", testCountConnections},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))

@@ -107,6 +107,10 @@ type Broker struct {
 	// share is the number of live replicas that split each provider's
 	// max_refresh_rate (at least 1).
 	share atomic.Int64
+
+	// broken holds the ids of integrations last seen marked broken, so a
+	// token issued with one clears the mark without a read per token.
+	broken sync.Map
 }
 
 // New returns a Broker. It does not start background work; see package

@@ -52,6 +52,9 @@ const (
 	CodeUpstreamDown     Code = "upstream_unavailable"
 	CodeUnsupportedGrant Code = "unsupported_grant"
 	CodeRefreshThrottled Code = "refresh_throttled"
+	// CodeRejectedCredentials: the vendor refused the integration's own
+	// client credentials; the integration's configuration must change.
+	CodeRejectedCredentials Code = "provider_rejected_credentials"
 
 	// Proxy codes (package proxy).
 	CodeInvalidPath              Code = "invalid_path"
@@ -104,6 +107,7 @@ var registry = []CodeInfo{
 	{CodeUpstreamDown, []int{http.StatusServiceUnavailable}, "the provider could not be reached; try again later"},
 	{CodeRefreshThrottled, []int{http.StatusTooManyRequests}, "a forced refresh came too soon after the last refresh; retry after Retry-After"},
 	{CodeUnsupportedGrant, []int{http.StatusBadRequest}, "the integration's grant does not support this operation"},
+	{CodeRejectedCredentials, []int{http.StatusUnprocessableEntity}, "the provider refused the integration's client credentials (401, invalid_client, unauthorized_client or access_denied at its token endpoint); correct the integration's client id or secret, trying again will not help; the message holds the provider's scrubbed reason"},
 
 	{CodeInvalidPath, []int{http.StatusBadRequest}, "the proxied path could leave the provider's API base"},
 	{CodeUpstreamTimeout, []int{http.StatusGatewayTimeout}, "the provider did not answer in time"},

@@ -143,6 +143,9 @@ func New(opts Options) *Server {
 	s.handle("GET /v1/connections/{id}/events", authTenant, s.listEvents)
 	s.handle("GET /v1/integrations", authTenant, s.listIntegrations)
 	s.handle("POST /v1/integrations", authTenant, s.createIntegration)
+	s.handle("GET /v1/integrations/{id}", authAny, s.getIntegration)
+	s.handle("PATCH /v1/integrations/{id}", authAny, s.updateIntegration)
+	s.handle("DELETE /v1/integrations/{id}", authAny, s.deleteIntegration)
 
 	s.handle("POST /v1/tenants", authAdmin, s.createTenant)
 	s.handle("GET /v1/tenants", authAdmin, s.listTenants)

@@ -95,6 +95,12 @@ func (b *Broker) noteIntegration(in store.Integration) {
 	}
 }
 
+// isTokenCode reports whether err is a token endpoint error with code.
+func isTokenCode(err error, code string) bool {
+	te, ok := errors.AsType[*oauthx.TokenError](err)
+	return ok && te.Code == code
+}
+
 // CheckCredentials asks the vendor for a token with the integration's
 // credentials, without storing anything: a client credentials or partner
 // token integration can be checked on save. scopes are a partner token
@@ -121,6 +127,12 @@ func (b *Broker) CheckCredentials(ctx context.Context, in store.Integration) err
 	_, err = oauthx.Do(rctx, b.hc, b.now, req)
 	switch reason, refused := credentialsRefused(err); {
 	case err == nil:
+		return nil
+	case p.Grant == provider.PartnerRefreshBearer && checkPartnerScopes(in.Scopes) != nil && isTokenCode(err, "invalid_scope"):
+		// No client to ask for: the vendor authenticated the partner
+		// (bearer, username, password) and then refused only the missing
+		// scope, which a connection names (Daxko's order of checks, as the
+		// sandbox emulates it [inferred]).
 		return nil
 	case refused:
 		return refusedError(p, in, reason, err)

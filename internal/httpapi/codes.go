@@ -28,6 +28,7 @@ const (
 	CodeNotFound         Code = "not_found"
 	CodeMethodNotAllowed Code = "method_not_allowed"
 	CodeAlreadyExists    Code = "already_exists"
+	CodeInUse            Code = "in_use"
 	CodeRequestTooLarge  Code = "request_too_large"
 	CodeRateLimited      Code = "rate_limited"
 	CodeClientClosed     Code = "client_closed"
@@ -84,6 +85,7 @@ var registry = []CodeInfo{
 	{CodeNotFound, []int{http.StatusNotFound}, "no such route or resource, or one that belongs to another tenant"},
 	{CodeMethodNotAllowed, []int{http.StatusMethodNotAllowed}, "the route exists with other methods, listed in Allow"},
 	{CodeAlreadyExists, []int{http.StatusConflict}, "a resource with that identity exists already"},
+	{CodeInUse, []int{http.StatusConflict}, "the resource is in use (an integration with connections); delete what uses it first, or send cascade=true where the route allows it"},
 	{CodeRequestTooLarge, []int{http.StatusRequestEntityTooLarge}, "the request body is larger than the route accepts"},
 	{CodeRateLimited, []int{http.StatusTooManyRequests}, "too many failed authentications from this address; retry after Retry-After"},
 	{CodeClientClosed, []int{StatusClientClosed}, "the caller went away before the answer (logged, never read)"},

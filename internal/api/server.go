@@ -223,6 +223,8 @@ func (s *Server) authorize(r *http.Request, auth authKind) (httpapi.Principal, e
 	}
 	p := httpapi.Principal{Admin: c.admin}
 	switch auth {
+	case authAny:
+		p.TenantID = c.tenantID // "" for the admin key
 	case authAdmin:
 		if !c.admin {
 			return httpapi.Principal{}, errAdminOnly

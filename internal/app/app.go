@@ -111,6 +111,7 @@ func (a *App) build(ctx context.Context) error {
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.heartbeat = newHeartbeatGauge(a.metrics)
+	a.metrics.MustRegister(newStoreCollector(a.store, a.log, a.now))
 
 	sender, err := newSender(cfg, a.store, a.log.With("component", "notify"), a.metrics, a.now)
 	if err != nil {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -147,7 +148,13 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("migrations not applied: %s", strings.Join(missing, ", "))
+		return fmt.Errorf("%w: %s", errSchemaBehind, strings.Join(missing, ", "))
 	}
 	return nil
 }
+
+var errSchemaBehind = errors.New("migrations not applied")
+
+// IsSchemaBehind reports whether err, from [DB.CheckSchema], says the
+// database answers but lacks migrations this binary embeds.
+func IsSchemaBehind(err error) bool { return errors.Is(err, errSchemaBehind) }

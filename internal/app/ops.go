@@ -79,7 +79,7 @@ func newStoreCollector(st store.Store, log *slog.Logger, now func() time.Time) *
 		conns: prometheus.NewDesc("grantd_connections",
 			"Connections by provider and status (active, needs_reauth, revoked), counted at scrape time.",
 			[]string{"provider", "status"}, nil),
-		backlog: prometheus.NewDesc("grantd_webhook_deliveries",
+		backlog: prometheus.NewDesc("grantd_webhook_outbox",
 			"Webhook deliveries in the durable outbox by state; pending is the backlog still to send.",
 			[]string{"state"}, nil),
 	}

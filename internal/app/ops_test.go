@@ -87,8 +87,8 @@ func TestStoreGauges(t *testing.T) {
 	for _, want := range []string{
 		`grantd_connections{provider="pax8",status="active"} 2`,
 		`grantd_connections{provider="pax8",status="needs_reauth"} 1`,
-		`grantd_webhook_deliveries{state="pending"} 1`,
-		`grantd_webhook_deliveries{state="failed"} 0`,
+		`grantd_webhook_outbox{state="pending"} 1`,
+		`grantd_webhook_outbox{state="failed"} 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, grep(body, "grantd_connections"))

@@ -213,9 +213,13 @@ type Event struct {
 	ID           int64
 	TenantID     string
 	ConnectionID string
-	Kind         string
-	Detail       string
-	CreatedAt    time.Time
+	// IntegrationID and Provider are the connection's, recorded with the
+	// event so that they outlive a deleted connection.
+	IntegrationID string
+	Provider      string
+	Kind          string
+	Detail        string
+	CreatedAt     time.Time
 }
 
 // DeliveryState is where a webhook delivery stands in the outbox.

@@ -9,3 +9,8 @@ ALTER TABLE integrations ADD COLUMN broken_at INTEGER;
 -- an operator-level event), so that a tenant lists and redelivers its own.
 ALTER TABLE webhook_deliveries ADD COLUMN tenant_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX webhook_deliveries_tenant ON webhook_deliveries (tenant_id, id);
+
+-- An event names the connection's integration and provider, so a webhook
+-- payload carries them even after the connection is deleted.
+ALTER TABLE events ADD COLUMN integration_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN provider TEXT NOT NULL DEFAULT '';

@@ -146,6 +146,8 @@ func New(opts Options) *Server {
 	s.handle("GET /v1/integrations/{id}", authAny, s.getIntegration)
 	s.handle("PATCH /v1/integrations/{id}", authAny, s.updateIntegration)
 	s.handle("DELETE /v1/integrations/{id}", authAny, s.deleteIntegration)
+	s.handle("GET /v1/webhook-deliveries", authAny, s.listDeliveries)
+	s.handle("POST /v1/webhook-deliveries/{id}/redeliver", authAny, s.redeliverDelivery)
 
 	s.handle("POST /v1/tenants", authAdmin, s.createTenant)
 	s.handle("GET /v1/tenants", authAdmin, s.listTenants)

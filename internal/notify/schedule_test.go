@@ -94,3 +94,30 @@ func TestRetryOutlivesOutage(t *testing.T) {
 		})
 	}
 }
+
+// TestRedeliverFailed: a delivery its receiver refused (410) is failed;
+// once redelivered (as POST /v1/webhook-deliveries/{id}/redeliver does) it
+// is posted again, with the same Grantd-Delivery id and body, and
+// delivered; its tenant is recorded for the API's tenant scope.
+func TestRedeliverFailed(t *testing.T) {
+	clk := testenv.NewClock()
+	rcv := newReceiver(t, http.StatusGone)
+	st := openStore(t, storetest.NewSQLite(t))
+	s := newSender(t, nil, notify.Options{Store: st, Endpoints: []notify.Endpoint{{URL: rcv.URL, Secret: secret}}, Now: clk.Now})
+	run(t, s)
+	s.Notify(event("connected", ""))
+	first := rcv.wait(t)
+	id := first.header.Get("Grantd-Delivery")
+	waitFor(t, func() bool { return mustDelivery(t, st, id).State == store.DeliveryFailed })
+	if d := mustDelivery(t, st, id); d.TenantID != "ten_acme" {
+		t.Errorf("delivery tenant = %q, want ten_acme", d.TenantID)
+	}
+	if _, err := st.RedeliverDelivery(t.Context(), id, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	again := rcv.wait(t)
+	if got := again.header.Get("Grantd-Delivery"); got != id || string(again.body) != string(first.body) {
+		t.Errorf("redelivery %q %s, want %q with the same body", got, again.body, id)
+	}
+	waitFor(t, func() bool { return mustDelivery(t, st, id).State == store.DeliveryDelivered })
+}

@@ -211,7 +211,7 @@ func (s *Server) updateIntegration(w http.ResponseWriter, r *http.Request) error
 	}
 	p, ok := s.broker.Providers().Get(in.Provider)
 	if !ok {
-		return errorf(http.StatusConflict, httpapi.CodeUnsupportedGrant, fmt.Sprintf("provider %q is no longer configured; the integration can only be deleted", in.Provider))
+		return errorf(http.StatusBadRequest, codeInvalidRequest, fmt.Sprintf("provider %q is no longer configured; the integration can only be deleted", in.Provider))
 	}
 	next := in
 	f := integrationFields{ClientID: in.ClientID, Name: in.Name, ClientSecret: req.ClientSecret, PartnerToken: req.PartnerToken, Scopes: in.Scopes}

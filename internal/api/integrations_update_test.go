@@ -232,6 +232,11 @@ func TestDaxkoRefusedClient(t *testing.T) {
 	if msg := decodeJSON[errorBody](t, res.body).Error.Message; !strings.Contains(msg, "access_denied") {
 		t.Errorf("message %q lacks Daxko's reason", msg)
 	}
+	// Only that client was refused: the partner's credentials work, so the
+	// integration is not marked broken.
+	if got := decodeJSON[savedIntegration](t, e.do("GET", "/v1/integrations/"+in.ID, key, nil).body); got.LastError != "" || got.BrokenAt != "" {
+		t.Errorf("a refused Daxko client marked the integration broken: %+v", got)
+	}
 	if res := e.do("POST", "/v1/connections", key, map[string]any{"integration_id": in.ID, "scopes": []string{"client:9999"}}); res.status != http.StatusCreated {
 		t.Errorf("connect an allowed client = %d %s", res.status, res.body)
 	}

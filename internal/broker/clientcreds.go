@@ -71,7 +71,9 @@ func (b *Broker) ConnectClient(ctx context.Context, tenantID, integrationID stri
 			return store.Connection{}, errorf(CodeUpstreamDown, err, "%s could not be reached; try again", p.DisplayName)
 		}
 		if reason, ok := credentialsRefused(err); ok {
-			b.markBroken(ctx, in.ID, reason)
+			if breaksIntegration(p, err) {
+				b.markBroken(ctx, in.ID, reason)
+			}
 			return store.Connection{}, refusedError(p, in, reason, err)
 		}
 		return store.Connection{}, errorf(CodeUpstream, err, "%s answered the token request with an unusable response; try again later", p.DisplayName)

@@ -42,6 +42,17 @@ func credentialsRefused(err error) (string, bool) {
 	return reason, true
 }
 
+// breaksIntegration reports whether a refusal of the credentials (see
+// credentialsRefused) condemns the integration itself, which is then marked
+// broken. A partner token provider's 403 does not: Daxko authenticated the
+// partner and refused only the one client the connection named (seeds/004,
+// as the sandbox emulates it [inferred]), and the integration's other
+// clients still work.
+func breaksIntegration(p provider.Provider, err error) bool {
+	te, ok := errors.AsType[*oauthx.TokenError](err)
+	return !ok || p.Grant != provider.PartnerRefreshBearer || te.Status != http.StatusForbidden
+}
+
 // refusedError is what a caller is told when the vendor refused the
 // integration's credentials: it is the application's configuration that
 // must change, not the user's doing, and trying again will not help.

@@ -300,7 +300,7 @@ func (b *Broker) refreshFailed(ctx context.Context, p provider.Provider, c store
 		b.metrics.Refreshes.WithLabelValues(p.Name, "error").Inc()
 		b.log.ErrorContext(ctx, "refresh failed", "connection_id", c.ID, "provider", p.Name, "err", err)
 		reason, refused := credentialsRefused(err)
-		if refused {
+		if refused && breaksIntegration(p, err) {
 			b.markBroken(ctx, c.IntegrationID, reason)
 		}
 		nc := b.recordFailure(ctx, p, c, err, now, true)

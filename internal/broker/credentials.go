@@ -55,8 +55,15 @@ func breaksIntegration(p provider.Provider, err error) bool {
 
 // refusedError is what a caller is told when the vendor refused the
 // integration's credentials: it is the application's configuration that
-// must change, not the user's doing, and trying again will not help.
+// must change, not the user's doing, and trying again will not help. For a
+// refusal that does not break the integration (a partner token provider
+// refusing one client), it names the client instead of the secret.
 func refusedError(p provider.Provider, in store.Integration, reason string, cause error) *Error {
+	if !breaksIntegration(p, cause) {
+		return errorf(CodeRejectedCredentials, cause,
+			"%s refused integration %s access to the client the connection names (%s); the vendor must authorize the partner for it, trying again will not help",
+			p.DisplayName, in.ID, reason)
+	}
 	return errorf(CodeRejectedCredentials, cause,
 		"%s refused the client credentials of integration %s (%s); the integration's client id or secret must be corrected, trying again will not help",
 		p.DisplayName, in.ID, reason)

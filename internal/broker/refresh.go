@@ -196,6 +196,7 @@ func (b *Broker) refreshOwned(ctx context.Context, p provider.Provider, c store.
 		return Token{}, err
 	}
 	b.metrics.Refreshes.WithLabelValues(p.Name, "ok").Inc()
+	b.markWorking(sctx, c.IntegrationID)
 	b.event(sctx, nc, "refreshed", "")
 	return b.tokenFrom(nc, b.now())
 }
@@ -205,6 +206,13 @@ func (b *Broker) refreshRequest(ctx context.Context, p provider.Provider, c stor
 	if err != nil {
 		return oauthx.Request{}, errorf(CodeInternal, err, "integration of connection %s cannot be read", c.ID)
 	}
+	b.noteIntegration(in)
+	return b.requestFor(p, in, c)
+}
+
+// requestFor builds the token request that renews c's tokens with
+// integration in's credentials.
+func (b *Broker) requestFor(p provider.Provider, in store.Integration, c store.Connection) (oauthx.Request, error) {
 	secret, err := b.open("integration", in.ID, "client_secret", in.ClientSecret)
 	if err != nil {
 		return oauthx.Request{}, errorf(CodeInternal, err, "integration %s cannot be read", in.ID)
@@ -291,9 +299,17 @@ func (b *Broker) refreshFailed(ctx context.Context, p provider.Provider, c store
 		// become a stream of doomed requests.
 		b.metrics.Refreshes.WithLabelValues(p.Name, "error").Inc()
 		b.log.ErrorContext(ctx, "refresh failed", "connection_id", c.ID, "provider", p.Name, "err", err)
+		reason, refused := credentialsRefused(err)
+		if refused && breaksIntegration(p, err) {
+			b.markBroken(ctx, c.IntegrationID, reason)
+		}
 		nc := b.recordFailure(ctx, p, c, err, now, true)
 		if stillValid(nc, now) {
 			return b.tokenFrom(nc, now)
+		}
+		if refused {
+			return Token{}, errorf(CodeRejectedCredentials, err,
+				"%s refused the client credentials of integration %s (%s); the integration's client id or secret must be corrected", p.DisplayName, c.IntegrationID, reason)
 		}
 		return Token{}, errorf(CodeUpstream, err, "provider %s refused the refresh", p.Name)
 	}

@@ -28,6 +28,7 @@ const (
 	CodeNotFound         Code = "not_found"
 	CodeMethodNotAllowed Code = "method_not_allowed"
 	CodeAlreadyExists    Code = "already_exists"
+	CodeInUse            Code = "in_use"
 	CodeRequestTooLarge  Code = "request_too_large"
 	CodeRateLimited      Code = "rate_limited"
 	CodeClientClosed     Code = "client_closed"
@@ -58,6 +59,9 @@ const (
 	// CodeDatabaseUnavailable: grantd's own database could not be reached;
 	// nothing changed, and the request may be retried after Retry-After.
 	CodeDatabaseUnavailable Code = "database_unavailable"
+	// CodeRejectedCredentials: the vendor refused the integration's own
+	// client credentials; the integration's configuration must change.
+	CodeRejectedCredentials Code = "provider_rejected_credentials"
 
 	// Proxy codes (package proxy).
 	CodeInvalidPath              Code = "invalid_path"
@@ -87,6 +91,7 @@ var registry = []CodeInfo{
 	{CodeNotFound, []int{http.StatusNotFound}, "no such route or resource, or one that belongs to another tenant"},
 	{CodeMethodNotAllowed, []int{http.StatusMethodNotAllowed}, "the route exists with other methods, listed in Allow"},
 	{CodeAlreadyExists, []int{http.StatusConflict}, "a resource with that identity exists already"},
+	{CodeInUse, []int{http.StatusConflict}, "the resource is in use (an integration with connections); delete what uses it first, or send cascade=true where the route allows it"},
 	{CodeRequestTooLarge, []int{http.StatusRequestEntityTooLarge}, "the request body is larger than the route accepts"},
 	{CodeRateLimited, []int{http.StatusTooManyRequests}, "too many requests (failed authentications from this address, or a tenant's hourly quota); retry after Retry-After"},
 	{CodeClientClosed, []int{StatusClientClosed}, "the caller went away before the answer (logged, never read)"},
@@ -114,6 +119,7 @@ var registry = []CodeInfo{
 	{CodeQuotaExceeded, []int{http.StatusForbidden}, "the tenant has as many of these as its quota allows; delete some first"},
 	{CodeDatabaseUnavailable, []int{http.StatusServiceUnavailable}, "grantd's database could not be reached; nothing changed; retry after Retry-After"},
 	{CodeUnsupportedGrant, []int{http.StatusBadRequest}, "the integration's grant does not support this operation"},
+	{CodeRejectedCredentials, []int{http.StatusUnprocessableEntity}, "the provider refused the integration's client credentials (401, invalid_client, unauthorized_client or access_denied at its token endpoint); correct the integration's client id or secret, trying again will not help; the message holds the provider's scrubbed reason"},
 
 	{CodeInvalidPath, []int{http.StatusBadRequest}, "the proxied path could leave the provider's API base"},
 	{CodeUpstreamTimeout, []int{http.StatusGatewayTimeout}, "the provider did not answer in time"},

@@ -116,7 +116,10 @@ type Integration struct {
 	// the token endpoint for every client-scoped connection; empty for
 	// other grants. AAD "integration:<id>:partner_token".
 	PartnerToken Sealed
-	IsDefault    bool
+	// IsDefault makes it the integration a tenant's connect uses when it
+	// names only the provider; a tenant has at most one default per
+	// provider, and one that is not default never takes over.
+	IsDefault bool
 	// TenantsListed says that Tenants decides which tenants may use this
 	// operator integration: those it names, or every tenant when it holds
 	// [AllTenants]. When false the provider's grant decides: every tenant
@@ -127,6 +130,12 @@ type Integration struct {
 	Tenants       []string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// LastError is the vendor's scrubbed reason for refusing the
+	// integration's client credentials at the token endpoint, and BrokenAt
+	// when it first did; both are empty while the credentials work (the
+	// next token issued clears them).
+	LastError string
+	BrokenAt  time.Time
 }
 
 // ConnectLink is what POST /v1/connect-sessions creates: a page URL a tenant's
@@ -269,9 +278,13 @@ type Event struct {
 	ID           int64
 	TenantID     string
 	ConnectionID string
-	Kind         string
-	Detail       string
-	CreatedAt    time.Time
+	// IntegrationID and Provider are the connection's, recorded with the
+	// event so that they outlive a deleted connection.
+	IntegrationID string
+	Provider      string
+	Kind          string
+	Detail        string
+	CreatedAt     time.Time
 }
 
 // DeliveryState is where a webhook delivery stands in the outbox.
@@ -293,6 +306,9 @@ const (
 type Delivery struct {
 	// ID is the Grantd-Delivery header value, the same on every attempt.
 	ID string
+	// TenantID is the tenant whose event it carries, "" for an
+	// operator-level event.
+	TenantID string
 	// Endpoint is the key of the endpoint it goes to.
 	Endpoint string
 	// EventID is the payload's event id, shared by the deliveries of one
@@ -347,6 +363,27 @@ type MappingLink struct {
 	CreatedAt    time.Time
 }
 
+// DeliveryFilter narrows ListDeliveries. Empty fields match everything,
+// except that TenantID is always matched when AllTenants is false.
+type DeliveryFilter struct {
+	TenantID   string
+	AllTenants bool
+	State      DeliveryState
+	Endpoint   string
+	// After is the keyset cursor: only deliveries whose ID sorts after it.
+	After string
+	// Limit caps the result (default and maximum 500).
+	Limit int
+}
+
+// ConnectionCount is the number of connections of one provider in one
+// status.
+type ConnectionCount struct {
+	Provider string
+	Status   Status
+	N        int
+}
+
 // ConnectionFilter narrows ListConnections. Empty fields match everything.
 type ConnectionFilter struct {
 	TenantID string
@@ -389,6 +426,9 @@ type Store interface {
 	// (TenantID ""), ordered by CreatedAt.
 	ListIntegrations(ctx context.Context, tenantID string) ([]Integration, error)
 	UpdateIntegration(ctx context.Context, id string, update func(Integration) (Integration, error)) error
+	// DeleteIntegration removes the integration, or returns [ErrNotFound].
+	// It refuses with [ErrConflict] while connections use it.
+	DeleteIntegration(ctx context.Context, id string) error
 
 	CreateConnectLink(ctx context.Context, l ConnectLink) error
 	GetConnectLinkByTokenHash(ctx context.Context, hash []byte) (ConnectLink, error)
@@ -517,6 +557,15 @@ type Store interface {
 	GetDelivery(ctx context.Context, id string) (Delivery, error)
 	// CountDeliveries returns the number of deliveries in state.
 	CountDeliveries(ctx context.Context, state DeliveryState) (int, error)
+	// ListDeliveries returns the deliveries matching f in ID order.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
+	// RedeliverDelivery makes delivery id pending and due at now, with its
+	// attempts reset, whatever its state; a leased one keeps its lease. It
+	// returns the delivery as stored, or [ErrNotFound].
+	RedeliverDelivery(ctx context.Context, id string, now time.Time) (Delivery, error)
+	// CountConnections returns the number of connections by provider and
+	// status.
+	CountConnections(ctx context.Context) ([]ConnectionCount, error)
 	// PruneDeliveries deletes deliveries finished (delivered or failed)
 	// before before, and pending ones created before it that no unexpired
 	// lease holds (an endpoint no longer configured anywhere), and returns

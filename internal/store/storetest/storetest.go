@@ -60,6 +60,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SpendConnectLink", testSpendConnectLink},
 		{"CountConnectLinks", testCountConnectLinks},
 		{"DeleteTenant", testDeleteTenant},
+		{"IntegrationBroken", testIntegrationBroken},
+		{"DeleteIntegration", testDeleteIntegration},
+		{"ListDeliveries", testListDeliveries},
+		{"CountConnections", testCountConnections},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))

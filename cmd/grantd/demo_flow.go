@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
+	"github.com/grantd/grantd/internal/partner"
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -100,8 +99,8 @@ func (d *demo) runHeadless(ctx context.Context) (*demoReport, error) {
 }
 
 func (d *demo) flow(ctx context.Context, r *demoReport) error {
-	r.step("connect link", "POST /v1/connect-sessions as tenant %q: %s", d.tenantName, redactPath(d.link.URL))
-	if err := connectAsPartner(ctx, d.link.URL, d.publicURL, d.partner, r.step); err != nil {
+	r.step("connect link", "POST /v1/connect-sessions as tenant %q: %s", d.tenantName, partner.RedactLink(d.link.URL))
+	if err := partner.Connect(ctx, d.link.URL, d.publicURL, d.partner, r.step); err != nil {
 		return err
 	}
 
@@ -191,128 +190,6 @@ func companiesViaProxy(ctx context.Context, api *apiClient, connID string) ([]de
 	}
 }
 
-// get fetches a page and returns its body; any status but 200 is an error.
-func get(ctx context.Context, c *http.Client, target string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET %s: %s", redactPath(target), resp.Status)
-	}
-	return string(b), nil
-}
-
-var (
-	formRE   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	inputRE  = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	buttonRE = regexp.MustCompile(`(?is)<button\b[^>]*>(.*?)</button>`)
-	attrRE   = regexp.MustCompile(`(?is)([a-z-]+)\s*=\s*("([^"]*)"|'([^']*)')`)
-	tagRE    = regexp.MustCompile(`(?s)<[^>]*>`)
-)
-
-func attributes(tag string) map[string]string {
-	m := map[string]string{}
-	for _, a := range attrRE.FindAllStringSubmatch(tag, -1) {
-		m[strings.ToLower(a[1])] = html.UnescapeString(a[3] + a[4])
-	}
-	return m
-}
-
-// postForm finds the page's first POST form and returns its absolute
-// action, its fields and its button's text.
-func postForm(page, base string) (string, url.Values, string, error) {
-	for _, f := range formRE.FindAllStringSubmatch(page, -1) {
-		attrs := attributes(f[1])
-		if !strings.EqualFold(attrs["method"], "post") {
-			continue
-		}
-		fields := url.Values{}
-		for _, in := range inputRE.FindAllStringSubmatch(f[2], -1) {
-			a := attributes(in[1])
-			if a["name"] != "" {
-				fields.Add(a["name"], a["value"])
-			}
-		}
-		button := ""
-		if m := buttonRE.FindStringSubmatch(f[2]); m != nil {
-			button = strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(m[1], ""))), " ")
-		}
-		b, err := url.Parse(base)
-		if err != nil {
-			return "", nil, "", err
-		}
-		action, err := b.Parse(attrs["action"])
-		if err != nil {
-			return "", nil, "", fmt.Errorf("form action: %w", err)
-		}
-		return action.String(), fields, button, nil
-	}
-	return "", nil, "", errors.New("no form with method post on the page")
-}
-
-// submit posts a form as a same-origin browser would and returns the
-// redirect it answers with.
-func submit(ctx context.Context, c *http.Client, action string, fields url.Values, origin string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, action, strings.NewReader(fields.Encode()))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", origin)
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	loc := resp.Header.Get("Location")
-	if resp.StatusCode/100 != 3 || loc == "" {
-		return "", fmt.Errorf("POST %s: %s, want a redirect", redactPath(action), resp.Status)
-	}
-	return loc, nil
-}
-
-// follow GETs the callback and reports where it ends: grantd answers with
-// its success page or a redirect to the application.
-func follow(ctx context.Context, c *http.Client, target string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return "", err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	switch {
-	case resp.StatusCode == http.StatusOK:
-		title := ""
-		if m := regexp.MustCompile(`(?is)<h1[^>]*>(.*?)</h1>`).FindStringSubmatch(string(b)); m != nil {
-			title = strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(m[1], ""))), " ")
-		}
-		return fmt.Sprintf("200, %q", title), nil
-	case resp.StatusCode/100 == 3:
-		return fmt.Sprintf("%d to %s", resp.StatusCode, resp.Header.Get("Location")), nil
-	}
-	msg := strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(string(b), " "))), " ")
-	if len(msg) > 300 {
-		msg = msg[:300]
-	}
-	return "", fmt.Errorf("%s: %s", resp.Status, msg)
-}
-
 // userinfo calls the provider's OIDC userinfo endpoint with the access
 // token (OIDC Core §5.3).
 func userinfo(ctx context.Context, endpoint, accessToken string) (*demoUser, error) {
@@ -337,23 +214,4 @@ func userinfo(ctx context.Context, endpoint, accessToken string) (*demoUser, err
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	return &u, nil
-}
-
-// redactPath hides the secret last segment of a connect link.
-func redactPath(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	if rest, ok := strings.CutPrefix(u.Path, "/connect/"); ok && rest != "" {
-		tok, tail, _ := strings.Cut(rest, "/")
-		if len(tok) > 6 {
-			tok = tok[:6] + "…"
-		}
-		u.Path = "/connect/" + tok
-		if tail != "" {
-			u.Path += "/" + tail
-		}
-	}
-	return u.Scheme + "://" + u.Host + u.Path
 }

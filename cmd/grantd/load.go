@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/grantd/grantd/internal/partner"
 	"io"
 	"net"
 	"net/http"
@@ -180,7 +181,7 @@ func fetch(ctx context.Context, hc *http.Client, target string, hdr http.Header)
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: status %d", redactPath(target), resp.StatusCode)
+		return nil, fmt.Errorf("GET %s: status %d", partner.RedactLink(target), resp.StatusCode)
 	}
 	return b, nil
 }

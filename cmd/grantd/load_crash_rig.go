@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/grantd/grantd/internal/partner"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -284,7 +285,7 @@ func (r *crashRig) connect(ctx context.Context) (*apiClient, string, string, err
 	if err != nil {
 		return nil, "", "", err
 	}
-	if err := connectAsPartner(ctx, link.URL, base, demoPartner(), nil); err != nil {
+	if err := partner.Connect(ctx, link.URL, base, partner.Demo(), nil); err != nil {
 		return nil, "", "", err
 	}
 	conns, err := api.connections(ctx)

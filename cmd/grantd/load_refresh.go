@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/grantd/grantd/internal/partner"
 	"io"
 	"log/slog"
 	"net"
@@ -184,7 +185,7 @@ integrations:
 	if err != nil {
 		return err
 	}
-	if err := connectAsPartner(ctx, link.URL, "http://"+addrs[0], demoPartner(), nil); err != nil {
+	if err := partner.Connect(ctx, link.URL, "http://"+addrs[0], partner.Demo(), nil); err != nil {
 		return err
 	}
 	conns, err := api.connections(ctx)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"github.com/grantd/grantd/internal/partner"
 	"io"
 	"os"
 	"os/exec"
@@ -160,7 +161,7 @@ func TestRemoteCommands(t *testing.T) {
 // partnerConnects plays the partner on a connect link, over plain HTTP.
 func partnerConnects(t *testing.T, d *demo, linkURL string) {
 	t.Helper()
-	if err := connectAsPartner(t.Context(), linkURL, d.publicURL, d.partner, nil); err != nil {
+	if err := partner.Connect(t.Context(), linkURL, d.publicURL, d.partner, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -127,13 +127,19 @@ func (c *Client) CreateConnectSession(ctx context.Context, req ConnectSessionReq
 }
 
 // Reauthorize creates a connect link that reauthorizes the connection (the
-// next step after [IsNeedsReauth]). The consent must come back with the
+// next step after [IsNeedsReauth]), through the connection's own
+// integration, which it reads first. The consent must come back with the
 // same vendor account.
 func (c *Client) Reauthorize(ctx context.Context, connectionID, returnTo string) (ConnectSession, error) {
-	if err := checkID("connection id", connectionID); err != nil {
+	conn, err := c.Connection(ctx, connectionID)
+	if err != nil {
 		return ConnectSession{}, err
 	}
-	return c.CreateConnectSession(ctx, ConnectSessionRequest{ConnectionID: connectionID, ReturnTo: returnTo})
+	return c.CreateConnectSession(ctx, ConnectSessionRequest{
+		IntegrationID: conn.IntegrationID,
+		ConnectionID:  connectionID,
+		ReturnTo:      returnTo,
+	})
 }
 
 // OpenAPI returns the server's OpenAPI 3.1 document, as JSON.

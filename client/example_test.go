@@ -34,6 +34,8 @@ func fakeGrantd() *httptest.Server {
 		case "POST /v1/connect-sessions":
 			w.WriteHeader(http.StatusCreated)
 			io.WriteString(w, `{"id":"cs_1","url":"`+srv.URL+`/connect/abc","expires_at":"2030-01-01T00:00:00Z","integration_id":"pax8"}`)
+		case "GET /v1/connections/con_stale":
+			io.WriteString(w, `{"id":"con_stale","integration_id":"pax8","provider":"pax8","status":"needs_reauth","scopes":[],"version":3}`)
 		case "GET /v1/connections/con_active":
 			io.WriteString(w, `{"id":"con_active","provider":"pax8","status":"active","scopes":[],"version":1}`)
 		case "GET /v1/providers":

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	grantd "github.com/grantd/grantd/client"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -89,7 +90,7 @@ type demo struct {
 	tenantName string
 	apiKey     string
 	partner    sandbox.Account
-	link       connectSession
+	link       grantd.ConnectSession
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -182,7 +183,7 @@ func startDemo(ctx context.Context, e *env, o demoOptions) (_ *demo, err error) 
 	if err != nil {
 		return nil, err
 	}
-	if d.link, err = c.createSession(ctx, "", demoIntegrationID, ""); err != nil {
+	if d.link, err = c.CreateConnectSession(ctx, grantd.ConnectSessionRequest{IntegrationID: demoIntegrationID}); err != nil {
 		return nil, fmt.Errorf("create connect link: %w", err)
 	}
 	return d, nil

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	grantd "github.com/grantd/grantd/client"
 	"github.com/grantd/grantd/internal/partner"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -109,17 +109,17 @@ func (d *demo) flow(ctx context.Context, r *demoReport) error {
 	if err != nil {
 		return err
 	}
-	conns, err := api.connections(ctx)
+	conns, err := api.Connections(ctx, grantd.ListOptions{})
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(conns, func(c connectionJSON) bool { return c.IntegrationID == d.link.IntegrationID })
+	i := slices.IndexFunc(conns, func(c grantd.Connection) bool { return c.IntegrationID == d.link.IntegrationID })
 	if i < 0 {
 		return errors.New("no connection appeared after the callback")
 	}
 	c := conns[i]
 	r.step("connection", "%s: status %s, scopes %s", c.ID, c.Status, strings.Join(c.Scopes, " "))
-	tok, err := api.token(ctx, c.ID)
+	tok, err := api.Token(ctx, c.ID)
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
@@ -148,15 +148,12 @@ func (d *demo) flow(ctx context.Context, r *demoReport) error {
 	}
 	r.step("companies (proxy)", "GET /v1/proxy/%s/companies?size=200: %d companies", c.ID, len(viaProxy))
 	var res struct {
-		Result struct {
-			Content []demoCompany `json:"content"`
-		} `json:"result"`
+		Content []demoCompany `json:"content"`
 	}
-	if err := api.do(ctx, http.MethodPost, "/v1/connections/"+url.PathEscape(c.ID)+"/actions/pax8.list_companies",
-		map[string]any{"all": true}, &res); err != nil {
+	if err := api.RunAction(ctx, c.ID, "pax8.list_companies", map[string]any{"all": true}, &res); err != nil {
 		return fmt.Errorf("pax8.list_companies: %w", err)
 	}
-	viaAction := res.Result.Content
+	viaAction := res.Content
 	r.step("companies (action)", "POST /v1/connections/%s/actions/pax8.list_companies {\"all\":true}: %d companies", c.ID, len(viaAction))
 	if len(viaProxy) == 0 {
 		return errors.New("the partner has no companies")
@@ -169,8 +166,9 @@ func (d *demo) flow(ctx context.Context, r *demoReport) error {
 }
 
 // companiesViaProxy lists every company through grantd's proxy, page by
-// page as Pax8 serves them.
-func companiesViaProxy(ctx context.Context, api *apiClient, connID string) ([]demoCompany, error) {
+// page as Pax8 serves them, with the public client's Proxy.
+func companiesViaProxy(ctx context.Context, api *grantd.Client, connID string) ([]demoCompany, error) {
+	hc := api.Proxy(connID)
 	var out []demoCompany
 	for page := 0; ; page++ {
 		var p struct {
@@ -179,8 +177,8 @@ func companiesViaProxy(ctx context.Context, api *apiClient, connID string) ([]de
 				TotalPages int `json:"totalPages"`
 			} `json:"page"`
 		}
-		path := fmt.Sprintf("/v1/proxy/%s/companies?page=%d&size=200", url.PathEscape(connID), page)
-		if err := api.do(ctx, http.MethodGet, path, nil, &p); err != nil {
+		target := fmt.Sprintf("%s/companies?page=%d&size=200", api.ProxyURL(connID), page)
+		if err := getJSON(ctx, hc, target, &p); err != nil {
 			return nil, err
 		}
 		out = append(out, p.Content...)
@@ -214,4 +212,22 @@ func userinfo(ctx context.Context, endpoint, accessToken string) (*demoUser, err
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	return &u, nil
+}
+
+// getJSON GETs target with hc and decodes the JSON answer into out; any
+// status but 200 is an error.
+func getJSON(ctx context.Context, hc *http.Client, target string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", req.URL.Path, resp.Status)
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(out)
 }

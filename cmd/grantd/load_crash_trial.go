@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
+	grantd "github.com/grantd/grantd/client"
 	"strings"
 	"sync"
 	"syscall"
@@ -32,8 +31,8 @@ func (r *crashRig) failpointTrial(ctx context.Context, point string) (*crashTria
 	}
 	before := r.sb.Stats().Providers[sandbox.Pax8]
 	t := &crashTrial{log: r.sent, rt: rt, aLapse: time.Now().Add(crashLeaseA)}
-	onA := r.onReplica(api, a)
-	err = onA.do(ctx, http.MethodPost, "/v1/connections/"+url.PathEscape(id)+"/refresh", nil, nil)
+	onA := r.onReplica(a)
+	_, err = onA.Refresh(ctx, id, "")
 	select {
 	case <-a.done:
 	case <-time.After(10 * time.Second):
@@ -81,8 +80,7 @@ func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*crashT
 	}
 	aDone := make(chan string, 1)
 	go func() {
-		var tok tokenJSON
-		err := r.onReplica(api, a).do(ctx, http.MethodPost, "/v1/connections/"+url.PathEscape(id)+"/refresh", nil, &tok)
+		tok, err := r.onReplica(a).Refresh(ctx, id, "")
 		aDone <- answer(tok, err)
 	}()
 	select {
@@ -103,7 +101,7 @@ func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*crashT
 	}
 	bDone := make(chan string, 1)
 	go func() {
-		tok, err := api.token(ctx, id)
+		tok, err := api.Token(ctx, id)
 		if err == nil && validAtSandbox(ctx, r.hc, r.ep.UserinfoURL, tok.AccessToken) != nil {
 			bDone <- "invalid token"
 			return
@@ -181,14 +179,14 @@ func runTrials(ctx context.Context, worlds []*crashRig, results []*crashTrial, t
 }
 
 // answer is "token" or the API error code of err.
-func answer(tok tokenJSON, err error) string {
+func answer(tok grantd.Token, err error) string {
 	if err == nil {
 		if tok.AccessToken == "" {
 			return "empty token"
 		}
 		return "token"
 	}
-	if ae, ok := errors.AsType[*apiError](err); ok && ae.Code != "" {
+	if ae, ok := errors.AsType[*grantd.Error](err); ok && ae.Code != "" {
 		return ae.Code
 	}
 	return "network error"
@@ -199,7 +197,7 @@ func answer(tok tokenJSON, err error) string {
 // forced refresh through B works (the stored refresh token is live, not
 // consumed). Flagged: needs_reauth with the journal entry kept, and B
 // refuses the token. Anything else is corrupt.
-func (r *crashRig) judge(ctx context.Context, api *apiClient, id string, c store.Connection, settled bool, t *crashTrial) {
+func (r *crashRig) judge(ctx context.Context, api *grantd.Client, id string, c store.Connection, settled bool, t *crashTrial) {
 	corrupt := func(format string, args ...any) {
 		t.Outcome, t.Detail = "corrupt", fmt.Sprintf(format, args...)
 	}
@@ -207,8 +205,8 @@ func (r *crashRig) judge(ctx context.Context, api *apiClient, id string, c store
 	case !settled:
 		corrupt("not settled after %s: status %s, journal entry %t, lease until %s", crashSettleLimit, c.Status, c.RefreshAttempt != "", formatTime(c.LeaseExpiresAt))
 	case c.Status == store.StatusNeedsReauth && c.RefreshAttempt != "":
-		_, err := api.token(ctx, id)
-		if got := answer(tokenJSON{}, err); got != "needs_reauth" {
+		_, err := api.Token(ctx, id)
+		if got := answer(grantd.Token{}, err); got != "needs_reauth" {
 			corrupt("needs_reauth, but B's GET /token answers %s", got)
 			return
 		}
@@ -222,7 +220,7 @@ func (r *crashRig) judge(ctx context.Context, api *apiClient, id string, c store
 			corrupt("the stored refresh token does not open (%v)", err)
 			return
 		}
-		tok, err := api.token(ctx, id)
+		tok, err := api.Token(ctx, id)
 		if err != nil {
 			corrupt("active, but B's GET /token answers %s", answer(tok, err))
 			return
@@ -232,8 +230,8 @@ func (r *crashRig) judge(ctx context.Context, api *apiClient, id string, c store
 			return
 		}
 		t.verifyAt = time.Now()
-		var fresh tokenJSON
-		if err := api.do(ctx, http.MethodPost, "/v1/connections/"+url.PathEscape(id)+"/refresh", nil, &fresh); err != nil {
+		fresh, err := api.Refresh(ctx, id, "")
+		if err != nil {
 			corrupt("active, but a refresh with the stored refresh token fails: %s", answer(fresh, err))
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	grantd "github.com/grantd/grantd/client"
 	"net/http"
 	"time"
 
@@ -61,7 +62,7 @@ func loadProxy(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var tok tokenJSON
+	var tok grantd.Token
 	if err := json.Unmarshal(b, &tok); err != nil {
 		return fmt.Errorf("decode token: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	grantd "github.com/grantd/grantd/client"
 	"github.com/grantd/grantd/internal/partner"
 	"io"
 	"log/slog"
@@ -171,24 +172,22 @@ integrations:
 	if err != nil {
 		return err
 	}
-	var created struct {
-		APIKey string `json:"api_key"`
-	}
-	if err := admin.do(ctx, http.MethodPost, "/v1/tenants", map[string]string{"name": "Load MSP"}, &created); err != nil {
+	_, tenantKey, err := admin.CreateTenant(ctx, "Load MSP")
+	if err != nil {
 		return fmt.Errorf("create tenant: %w", err)
 	}
-	api, err := newAPIClient("http://"+addrs[0], created.APIKey)
+	api, err := newAPIClient("http://"+addrs[0], tenantKey)
 	if err != nil {
 		return err
 	}
-	link, err := api.createSession(ctx, "", "pax8", "")
+	link, err := api.CreateConnectSession(ctx, grantd.ConnectSessionRequest{IntegrationID: "pax8"})
 	if err != nil {
 		return err
 	}
 	if err := partner.Connect(ctx, link.URL, "http://"+addrs[0], partner.Demo(), nil); err != nil {
 		return err
 	}
-	conns, err := api.connections(ctx)
+	conns, err := api.Connections(ctx, grantd.ListOptions{})
 	if err != nil || len(conns) != 1 {
 		return fmt.Errorf("want one connection after the flow, got %d (%v)", len(conns), err)
 	}
@@ -207,7 +206,7 @@ integrations:
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		took, err := refreshIteration(ctx, st, sb, hc, addrs, created.APIKey, connID, *callers, ep.UserinfoURL, rep)
+		took, err := refreshIteration(ctx, st, sb, hc, addrs, tenantKey, connID, *callers, ep.UserinfoURL, rep)
 		iterTimes = append(iterTimes, float64(took)/float64(time.Millisecond))
 		if err != nil {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("iteration %d: %v", i+1, err))

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	grantd "github.com/grantd/grantd/client"
 	"github.com/grantd/grantd/internal/partner"
+	"github.com/grantd/grantd/internal/sandbox"
 	"io"
 	"os"
 	"os/exec"
@@ -127,14 +129,14 @@ func TestRemoteCommands(t *testing.T) {
 	if m == nil {
 		t.Fatalf("connect printed %q, want the active connection of partner@example-msp.test", rest.String())
 	}
-	conn := connectionJSON{ID: m[1]}
+	conn := grantd.Connection{ID: m[1]}
 
 	code, stdout, errOut := runCmd(t, vars, "connections")
 	if code != 0 || !strings.Contains(stdout, conn.ID) || !strings.Contains(stdout, "active") {
 		t.Errorf("connections = %d\n%s%s; want a table row for %s", code, stdout, errOut, conn.ID)
 	}
 	code, stdout, errOut = runCmd(t, vars, "token", conn.ID, "--json")
-	var tok tokenJSON
+	var tok grantd.Token
 	if code != 0 || json.Unmarshal([]byte(stdout), &tok) != nil || tok.AccessToken == "" || tok.ExpiresAt.IsZero() {
 		t.Errorf("token --json = %d %q %s; want a token with its expiry", code, stdout, errOut)
 	}
@@ -155,6 +157,92 @@ func TestRemoteCommands(t *testing.T) {
 	code, _, errOut = runCmd(t, vars, "connect", "--provider", "pax8", "--timeout", "1s")
 	if code != 1 || !strings.Contains(errOut, "--timeout 1s") || strings.Contains(errOut, "deadline exceeded") {
 		t.Errorf("connect that times out = %d %q, want exit 1 naming --timeout 1s", code, errOut)
+	}
+	connectionLifecycle(t, d, vars, conn.ID)
+}
+
+// connectionLifecycle drives the commands on one connection: the list
+// with its integration and --status, refresh, events, integrations,
+// needs_reauth with its exit status and next step, and disconnect.
+func connectionLifecycle(t *testing.T, d *demo, vars map[string]string, id string) {
+	code, stdout, errOut := runCmd(t, vars, "connections")
+	if code != 0 || !strings.Contains(stdout, "INTEGRATION") || !strings.Contains(stdout, "LAST ERROR") || !strings.Contains(stdout, demoIntegrationID) {
+		t.Errorf("connections = %d\n%s%s; want integration and last-error columns", code, stdout, errOut)
+	}
+	code, stdout, _ = runCmd(t, vars, "connections", "--status", "needs_reauth", "--output", "json")
+	if code != 0 || strings.TrimSpace(stdout) != "[]" {
+		t.Errorf("connections --status needs_reauth = %d %q, want 0 []", code, stdout)
+	}
+	code, _, errOut = runCmd(t, vars, "connections", "--status", "sleeping")
+	if code != 2 || !strings.Contains(errOut, "--status must be one of") {
+		t.Errorf("connections --status sleeping = %d %q, want a usage error", code, errOut)
+	}
+
+	code, stdout, errOut = runCmd(t, vars, "refresh", id, "--output", "json")
+	var fresh grantd.Token
+	if code != 0 || json.Unmarshal([]byte(stdout), &fresh) != nil || fresh.AccessToken == "" {
+		t.Errorf("refresh = %d %q %s; want a new token", code, stdout, errOut)
+	}
+	code, stdout, errOut = runCmd(t, vars, "events", id)
+	if code != 0 || !strings.Contains(stdout, "connected") || !strings.Contains(stdout, "refreshed") {
+		t.Errorf("events = %d\n%s%s; want connected and refreshed", code, stdout, errOut)
+	}
+	code, stdout, errOut = runCmd(t, vars, "integrations")
+	if code != 0 || !strings.Contains(stdout, demoIntegrationID) {
+		t.Errorf("integrations = %d\n%s%s; want %s", code, stdout, errOut, demoIntegrationID)
+	}
+
+	code, _, errOut = runCmd(t, vars, "refresh", id)
+	if code != 1 || !strings.Contains(errOut, "refresh_throttled") {
+		t.Errorf("a second forced refresh at once = %d %q, want exit 1 with refresh_throttled", code, errOut)
+	}
+
+	// A second connection, whose refresh token the provider refuses: the
+	// forced refresh turns it needs_reauth, and the CLI says what to do.
+	api, err := grantd.NewClient(d.publicURL, d.apiKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := api.CreateConnectSession(t.Context(), grantd.ConnectSessionRequest{IntegrationID: demoIntegrationID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partnerConnects(t, d, link.URL)
+	all, err := api.Connections(t.Context(), grantd.ListOptions{})
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Connections = %d, %v; want 2", len(all), err)
+	}
+	stale := all[0].ID
+	if stale == id {
+		stale = all[1].ID
+	}
+	if err := d.sandbox.AddFault(sandbox.Fault{Kind: "invalid_grant", Endpoint: "token", GrantType: "refresh_token"}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut = runCmd(t, vars, "refresh", stale)
+	if code != 3 || stdout != "" || !strings.Contains(errOut, "needs_reauth") || !strings.Contains(errOut, "grantd connect --connection "+stale) {
+		t.Errorf("refresh refused by the provider = %d %q %q; want exit 3 and the ReAuthorize next step", code, stdout, errOut)
+	}
+	code, stdout, errOut = runCmd(t, vars, "token", stale)
+	if code != 3 || stdout != "" || !strings.Contains(errOut, "grantd connect --connection "+stale) {
+		t.Errorf("token of a needs_reauth connection = %d %q %q; want exit 3 and the ReAuthorize next step", code, stdout, errOut)
+	}
+	code, stdout, _ = runCmd(t, vars, "connections", "--status", "needs_reauth", "--json")
+	if code != 0 || !strings.Contains(stdout, stale) || strings.Contains(stdout, id) {
+		t.Errorf("connections --status needs_reauth = %d %q, want only %s", code, stdout, stale)
+	}
+	code, stdout, errOut = runCmd(t, vars, "connect", "--connection", stale, "--timeout", "1s")
+	if code != 1 || !strings.Contains(stdout, "/connect/") {
+		t.Errorf("connect --connection = %d %q %q; want a ReAuthorize link, then a timeout", code, stdout, errOut)
+	}
+
+	code, stdout, errOut = runCmd(t, vars, "disconnect", id, "--json")
+	if code != 0 || !strings.Contains(stdout, `"id": "`+id+`"`) {
+		t.Errorf("disconnect = %d %q %s", code, stdout, errOut)
+	}
+	code, _, errOut = runCmd(t, vars, "events", id)
+	if code != 1 || !strings.Contains(errOut, "not_found") {
+		t.Errorf("events after disconnect = %d %q, want not_found", code, errOut)
 	}
 }
 

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/grantd/grantd/internal/partner"
-	"io"
+	"github.com/grantd/grantd/internal/load/fleet"
 	"net"
 	"net/http"
 	"os"
@@ -92,7 +91,7 @@ func loadToken(ctx context.Context, e *env, args []string) error {
 	target := d.publicURL + "/v1/connections/" + r.Connection.ID + "/token"
 	hdr := http.Header{"Authorization": {"Bearer " + d.apiKey}}
 	hc := load.Client(*conc)
-	body, err := fetch(ctx, hc, target, hdr)
+	body, err := fleet.Fetch(ctx, hc, target, hdr)
 	if err != nil {
 		return err
 	}
@@ -163,28 +162,6 @@ func connectedDemo(ctx context.Context, e *env, name string, accessLog bool) (*d
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
-
-// fetch GETs target and returns its body, which must come with a 200.
-func fetch(ctx context.Context, hc *http.Client, target string, hdr http.Header) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header = hdr.Clone()
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: status %d", partner.RedactLink(target), resp.StatusCode)
-	}
-	return b, nil
-}
 
 // serveConstant serves body as JSON from a bare net/http server on
 // loopback until ctx is done, and returns its URL. It is the baseline.

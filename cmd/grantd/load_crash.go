@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/grantd/grantd/internal/load/fleet"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,7 +171,7 @@ func loadCrash(ctx context.Context, e *env, args []string) error {
 	taken := map[string]bool{}
 	addr := func() (string, error) { // a loopback address no other world uses
 		for {
-			a, err := freeLoopbackAddr()
+			a, err := fleet.FreeLoopbackAddr()
 			if err != nil || !taken[a] {
 				taken[a] = true
 				return a, err
@@ -182,7 +183,7 @@ func loadCrash(ctx context.Context, e *env, args []string) error {
 		if err := os.Mkdir(wdir, 0o700); err != nil {
 			return err
 		}
-		dsn, l, dropSchema, err := scratchDatabase(ctx, *dbFlag, wdir)
+		dsn, l, dropSchema, err := fleet.ScratchDatabase(ctx, *dbFlag, wdir)
 		if err != nil {
 			return err
 		}
@@ -298,7 +299,7 @@ func failpointBinary(ctx context.Context, path string) (string, error) {
 		return "", usagef("load crash: --binary: %v", err)
 	}
 	cmd := exec.CommandContext(ctx, path, "version")
-	cmd.Env = append(childEnv(), "GRANTD_FAILPOINT=load.crash.probe")
+	cmd.Env = append(fleet.ChildEnv(), "GRANTD_FAILPOINT=load.crash.probe")
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "unknown failpoint") {
 		return "", usagef("load crash: %s is not built with the failpoint tag (go build -tags failpoint -o grantd-fp ./cmd/grantd)", path)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	grantd "github.com/grantd/grantd/client"
+	"github.com/grantd/grantd/internal/load/fleet"
 	"github.com/grantd/grantd/internal/partner"
 	"log/slog"
 	"net/http"
@@ -12,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -81,7 +81,7 @@ func newCrashRig(ctx context.Context, bin, dir, dsn string, procs *procSet, addr
 		return nil, err
 	}
 	r.sent = &refreshLog{tokenPath: tokenPath, byToken: map[string][]time.Time{}, waiters: map[string]chan struct{}{}}
-	if r.sbURL, err = serveOn(ctx, r.sent.wrap(r.sb.Handler())); err != nil {
+	if r.sbURL, err = fleet.ServeOn(ctx, r.sent.wrap(r.sb.Handler())); err != nil {
 		return nil, err
 	}
 	r.sb.SetBaseURL(r.sbURL)
@@ -165,7 +165,7 @@ func (r *crashRig) startReplica(ctx context.Context, name, addr, cfg string, ext
 	}
 	defer logf.Close()
 	cmd := exec.CommandContext(ctx, r.bin, "serve", "--config", path)
-	cmd.Env = append(append(childEnv(), r.secrets...), extraEnv...)
+	cmd.Env = append(append(fleet.ChildEnv(), r.secrets...), extraEnv...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start replica %s: %w", name, err)
@@ -190,23 +190,11 @@ func (r *crashRig) startReplica(ctx context.Context, name, addr, cfg string, ext
 		case <-hctx.Done():
 		}
 	}()
-	if err := waitHealthy(hctx, "http://"+addr); err != nil {
+	if err := fleet.WaitHealthy(hctx, "http://"+addr); err != nil {
 		p.kill()
 		return nil, fmt.Errorf("replica %s did not start: %w\n%s", name, err, tail(logPath, 20))
 	}
 	return p, nil
-}
-
-// childEnv is this process's environment without GRANTD_FAILPOINT, which
-// only replica A gets.
-func childEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GRANTD_FAILPOINT=") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // stop asks the replica to shut down, and kills it if it has not within

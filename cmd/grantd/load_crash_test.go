@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/grantd/grantd/internal/load/fleet"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,7 @@ func TestLoadCrash(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "grantd-fp")
 	build := exec.CommandContext(t.Context(), "go", "build", "-tags", "failpoint", "-o", bin, ".")
-	build.Env = append(childEnv(), "CGO_ENABLED=0")
+	build.Env = append(fleet.ChildEnv(), "CGO_ENABLED=0")
 	if b, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build -tags failpoint: %v\n%s", err, b)
 	}
@@ -42,7 +43,7 @@ func TestLoadCrash(t *testing.T) {
 			t.Parallel()
 			args := append([]string{"load", "crash", "--binary", bin, "--database", tc.db(t), "--json"}, tc.args...)
 			cmd := exec.CommandContext(t.Context(), bin, args...)
-			cmd.Env = childEnv()
+			cmd.Env = fleet.ChildEnv()
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	grantd "github.com/grantd/grantd/client"
+	"github.com/grantd/grantd/internal/load/fleet"
 	"strings"
 	"sync"
 	"syscall"
@@ -102,7 +103,7 @@ func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*crashT
 	bDone := make(chan string, 1)
 	go func() {
 		tok, err := api.Token(ctx, id)
-		if err == nil && validAtSandbox(ctx, r.hc, r.ep.UserinfoURL, tok.AccessToken) != nil {
+		if err == nil && fleet.ValidAtSandbox(ctx, r.hc, r.ep.UserinfoURL, tok.AccessToken) != nil {
 			bDone <- "invalid token"
 			return
 		}
@@ -225,7 +226,7 @@ func (r *crashRig) judge(ctx context.Context, api *grantd.Client, id string, c s
 			corrupt("active, but B's GET /token answers %s", answer(tok, err))
 			return
 		}
-		if err := validAtSandbox(ctx, r.hc, r.ep.UserinfoURL, tok.AccessToken); err != nil {
+		if err := fleet.ValidAtSandbox(ctx, r.hc, r.ep.UserinfoURL, tok.AccessToken); err != nil {
 			corrupt("active, but %v", err)
 			return
 		}
@@ -235,7 +236,7 @@ func (r *crashRig) judge(ctx context.Context, api *grantd.Client, id string, c s
 			corrupt("active, but a refresh with the stored refresh token fails: %s", answer(fresh, err))
 			return
 		}
-		if err := validAtSandbox(ctx, r.hc, r.ep.UserinfoURL, fresh.AccessToken); err != nil {
+		if err := fleet.ValidAtSandbox(ctx, r.hc, r.ep.UserinfoURL, fresh.AccessToken); err != nil {
 			corrupt("active, but after a refresh %v", err)
 			return
 		}
@@ -303,8 +304,8 @@ func tally(cc *crashCase, leeway time.Duration) {
 			cc.Failures = append(cc.Failures, fmt.Sprintf("trial %d: %s", i+1, strings.Join(problems, "; ")))
 		}
 	}
-	cc.SettleP50Ms = quantileF(settle, 0.5)
-	cc.SettleMaxMs = quantileF(settle, 1)
+	cc.SettleP50Ms = fleet.Quantile(settle, 0.5)
+	cc.SettleMaxMs = fleet.Quantile(settle, 1)
 	cc.Passed = len(cc.Failures) == 0
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	grantd "github.com/grantd/grantd/client"
+	"github.com/grantd/grantd/internal/load/fleet"
 	"net/http"
 	"time"
 
@@ -58,7 +59,7 @@ func loadProxy(ctx context.Context, e *env, args []string) error {
 	connID := r.Connection.ID
 	grantdHdr := http.Header{"Authorization": {"Bearer " + d.apiKey}}
 	hc := load.Client(32)
-	b, err := fetch(ctx, hc, d.publicURL+"/v1/connections/"+connID+"/token", grantdHdr)
+	b, err := fleet.Fetch(ctx, hc, d.publicURL+"/v1/connections/"+connID+"/token", grantdHdr)
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func loadProxy(ctx context.Context, e *env, args []string) error {
 	direct := d.sandbox.Endpoints(sandbox.Pax8).APIBaseURL + "/" + *path
 	directHdr := http.Header{"Authorization": {"Bearer " + tok.AccessToken}}
 	proxied := d.publicURL + proxy.Prefix + connID + "/" + *path
-	if _, err := fetch(ctx, hc, proxied, grantdHdr); err != nil {
+	if _, err := fleet.Fetch(ctx, hc, proxied, grantdHdr); err != nil {
 		return fmt.Errorf("proxied GET: %w", err)
 	}
 

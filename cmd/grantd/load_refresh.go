@@ -3,17 +3,14 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	grantd "github.com/grantd/grantd/client"
+	"github.com/grantd/grantd/internal/load/fleet"
 	"github.com/grantd/grantd/internal/partner"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,7 +76,7 @@ func loadRefresh(ctx context.Context, e *env, args []string) error {
 	}
 	defer os.RemoveAll(dir)
 
-	dsn, label, dropSchema, err := scratchDatabase(ctx, *dbFlag, dir)
+	dsn, label, dropSchema, err := fleet.ScratchDatabase(ctx, *dbFlag, dir)
 	if err != nil {
 		return err
 	}
@@ -92,7 +89,7 @@ func loadRefresh(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	sbURL, err := serveOn(ctx, sb.Handler())
+	sbURL, err := fleet.ServeOn(ctx, sb.Handler())
 	if err != nil {
 		return err
 	}
@@ -112,7 +109,7 @@ func loadRefresh(ctx context.Context, e *env, args []string) error {
 	adminKey := strings.TrimPrefix(secrets[1], "GRANTD_ADMIN_KEY=")
 	addrs := make([]string, *replicas)
 	for i := range addrs {
-		if addrs[i], err = freeLoopbackAddr(); err != nil {
+		if addrs[i], err = fleet.FreeLoopbackAddr(); err != nil {
 			return err
 		}
 	}
@@ -160,7 +157,7 @@ integrations:
 			return fmt.Errorf("start replica %d: %w", i, err)
 		}
 		procs = append(procs, p)
-		if err := waitHealthy(ctx, "http://"+addr); err != nil {
+		if err := fleet.WaitHealthy(ctx, "http://"+addr); err != nil {
 			b, _ := os.ReadFile(logf.Name())
 			return fmt.Errorf("replica %d: %w\n%s", i, err, b)
 		}
@@ -217,8 +214,8 @@ integrations:
 			fmt.Fprintf(e.stderr, "  %d/%d iterations, %d passed\n", i+1, *iterations, rep.Passed)
 		}
 	}
-	rep.IterationP50Ms = quantileF(iterTimes, 0.5)
-	rep.IterationP99Ms = quantileF(iterTimes, 0.99)
+	rep.IterationP50Ms = fleet.Quantile(iterTimes, 0.5)
+	rep.IterationP99Ms = fleet.Quantile(iterTimes, 0.99)
 	rep.Elapsed = time.Since(rep.started).Round(time.Millisecond).String()
 	if *asJSON {
 		if err := writeJSON(e.stdout, rep); err != nil {
@@ -262,7 +259,7 @@ func refreshIteration(ctx context.Context, st store.Store, sb *sandbox.Server, h
 		for range callers {
 			wg.Go(func() {
 				<-gate
-				body, err := fetch(ctx, hc, target, hdr)
+				body, err := fleet.Fetch(ctx, hc, target, hdr)
 				var tok struct {
 					AccessToken string `json:"access_token"`
 				}
@@ -284,7 +281,7 @@ func refreshIteration(ctx context.Context, st store.Store, sb *sandbox.Server, h
 	wg.Wait()
 	took := time.Since(start)
 	after := sb.Stats().Providers[sandbox.Pax8]
-	refreshes := sum(after.TokenRequests["refresh_token"]) - sum(before.TokenRequests["refresh_token"])
+	refreshes := fleet.Sum(after.TokenRequests["refresh_token"]) - fleet.Sum(before.TokenRequests["refresh_token"])
 	reuse := after.RefreshReuseDetected - before.RefreshReuseDetected
 
 	total := len(addrs) * callers
@@ -311,7 +308,7 @@ func refreshIteration(ctx context.Context, st store.Store, sb *sandbox.Server, h
 		problems = append(problems, fmt.Sprintf("%d distinct tokens, want 1", len(tokens)))
 	}
 	for tok := range tokens {
-		if err := validAtSandbox(ctx, hc, userinfoURL, tok); err != nil {
+		if err := fleet.ValidAtSandbox(ctx, hc, userinfoURL, tok); err != nil {
 			problems = append(problems, err.Error())
 		}
 	}
@@ -319,104 +316,4 @@ func refreshIteration(ctx context.Context, st store.Store, sb *sandbox.Server, h
 		return took, errors.New(strings.Join(problems, "; "))
 	}
 	return took, nil
-}
-
-// validAtSandbox proves a token is live: the sandbox's userinfo accepts it.
-func validAtSandbox(ctx context.Context, hc *http.Client, userinfoURL, token string) error {
-	_, err := fetch(ctx, hc, userinfoURL, http.Header{"Authorization": {"Bearer " + token}})
-	if err != nil {
-		return fmt.Errorf("the token handed out is not valid at the sandbox: %w", err)
-	}
-	return nil
-}
-
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
-}
-
-func quantileF(xs []float64, q float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	return s[min(int(q*float64(len(s))), len(s)-1)]
-}
-
-// scratchDatabase returns the DSN the replicas share: a SQLite file in dir,
-// or a fresh schema in the given PostgreSQL database (dropped by the
-// returned func).
-func scratchDatabase(ctx context.Context, flagValue, dir string) (dsn, label string, drop func(), err error) {
-	if flagValue == "sqlite" || flagValue == "" {
-		return filepath.Join(dir, "grantd.db"), "SQLite (WAL)", func() {}, nil
-	}
-	u, err := url.Parse(flagValue)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", "", nil, usagef("load refresh: --database must be sqlite or a postgres:// URL")
-	}
-	db, err := sql.Open("pgx", flagValue)
-	if err != nil {
-		return "", "", nil, err
-	}
-	schema := "grantd_load_" + strings.ToLower(rand.Text()[:10])
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		db.Close()
-		return "", "", nil, fmt.Errorf("create scratch schema: %w", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), "PostgreSQL", func() {
-		db.ExecContext(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
-		db.Close()
-	}, nil
-}
-
-// serveOn serves h on a fresh loopback port until ctx is done.
-func serveOn(ctx context.Context, h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	context.AfterFunc(ctx, func() { srv.Close() })
-	return "http://" + ln.Addr().String(), nil
-}
-
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func waitHealthy(ctx context.Context, base string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return errors.New("not healthy after 30 s")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/grantd/grantd/internal/load/crash"
 	"github.com/grantd/grantd/internal/load/fleet"
 	"os/exec"
 	"path/filepath"
@@ -47,7 +48,7 @@ func TestLoadCrash(t *testing.T) {
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
-			var rep crashReport
+			var rep crash.Report
 			if jerr := json.Unmarshal(out, &rep); jerr != nil {
 				t.Fatalf("load crash: %v, output %q (%v)\n%s", err, out, jerr, stderr.String())
 			}
@@ -66,7 +67,7 @@ func TestLoadCrash(t *testing.T) {
 
 // checkCrash checks each RT-04 case against the checklist, independently
 // of the command's own expectations.
-func checkCrash(t *testing.T, rep *crashReport) {
+func checkCrash(t *testing.T, rep *crash.Report) {
 	t.Helper()
 	if len(rep.Cases) != 2*len(failpoint.Names) {
 		t.Fatalf("%d cases, want every failpoint with leeway 0s and 30s", len(rep.Cases))
@@ -91,7 +92,7 @@ func checkCrash(t *testing.T, rep *crashReport) {
 
 // checkStall is RT-09: whatever A decides when it resumes, the refresh
 // token was sent once and the connection is not corrupt.
-func checkStall(t *testing.T, rep *crashReport) {
+func checkStall(t *testing.T, rep *crash.Report) {
 	t.Helper()
 	if len(rep.Cases) != 1 || rep.Mode != "stall" {
 		t.Fatalf("stall report: mode %s, %d cases; want one stall case", rep.Mode, len(rep.Cases))

@@ -1,4 +1,4 @@
-package main
+package crash
 
 import (
 	"context"
@@ -256,7 +256,7 @@ func (r *crashRig) stopB() {
 // and its refresh token.
 func (r *crashRig) connect(ctx context.Context) (*grantd.Client, string, string, error) {
 	base := "http://" + r.bAddr
-	admin, err := newAPIClient(base, r.adminKey)
+	admin, err := grantd.NewClient(base, r.adminKey)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -266,7 +266,7 @@ func (r *crashRig) connect(ctx context.Context) (*grantd.Client, string, string,
 		return nil, "", "", fmt.Errorf("create tenant: %w", err)
 	}
 	r.tenantKey = key
-	api, err := newAPIClient(base, key)
+	api, err := grantd.NewClient(base, key)
 	if err != nil {
 		return nil, "", "", err
 	}

@@ -1,4 +1,4 @@
-package main
+package crash
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 // point, forces a refresh on A (a fresh token, so B has no reason to
 // touch it first), expects A to die of SIGKILL, and watches B settle the
 // connection.
-func (r *crashRig) failpointTrial(ctx context.Context, point string) (*crashTrial, error) {
+func (r *crashRig) failpointTrial(ctx context.Context, point string) (*Trial, error) {
 	api, id, rt, err := r.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -31,7 +31,7 @@ func (r *crashRig) failpointTrial(ctx context.Context, point string) (*crashTria
 		return nil, err
 	}
 	before := r.sb.Stats().Providers[sandbox.Pax8]
-	t := &crashTrial{log: r.sent, rt: rt, aLapse: time.Now().Add(crashLeaseA)}
+	t := &Trial{log: r.sent, rt: rt, aLapse: time.Now().Add(crashLeaseA)}
 	onA := r.onReplica(a)
 	_, err = onA.Refresh(ctx, id, "")
 	select {
@@ -62,7 +62,7 @@ func (r *crashRig) failpointTrial(ctx context.Context, point string) (*crashTria
 // token is then expired, so that B, asked for it, must wait on A's lease.
 // After the stall A resumes; whatever it decides, the refresh token must
 // have been sent once.
-func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*crashTrial, error) {
+func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*Trial, error) {
 	api, id, rt, err := r.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*crashT
 	defer a.stop()
 	defer r.sb.ClearFaults()
 	before := r.sb.Stats().Providers[sandbox.Pax8]
-	t := &crashTrial{log: r.sent, rt: rt, aLapse: time.Now().Add(crashLeaseStall)}
+	t := &Trial{log: r.sent, rt: rt, aLapse: time.Now().Add(LeaseStall)}
 	arrived := r.sent.await(rt)
 	if err := r.sb.AddFault(sandbox.Fault{Kind: "slow", Endpoint: "token", GrantType: "refresh_token", Delay: 300 * time.Millisecond}); err != nil {
 		return nil, err
@@ -136,7 +136,7 @@ func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*crashT
 
 // runTrials fills results, one trial per slot, with the worlds taking
 // the next free slot as they become free. The first error stops them all.
-func runTrials(ctx context.Context, worlds []*crashRig, results []*crashTrial, trial func(context.Context, *crashRig) (*crashTrial, error), done func(n int, t *crashTrial)) error {
+func runTrials(ctx context.Context, worlds []*crashRig, results []*Trial, trial func(context.Context, *crashRig) (*Trial, error), done func(n int, t *Trial)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -198,7 +198,7 @@ func answer(tok grantd.Token, err error) string {
 // forced refresh through B works (the stored refresh token is live, not
 // consumed). Flagged: needs_reauth with the journal entry kept, and B
 // refuses the token. Anything else is corrupt.
-func (r *crashRig) judge(ctx context.Context, api *grantd.Client, id string, c store.Connection, settled bool, t *crashTrial) {
+func (r *crashRig) judge(ctx context.Context, api *grantd.Client, id string, c store.Connection, settled bool, t *Trial) {
 	corrupt := func(format string, args ...any) {
 		t.Outcome, t.Detail = "corrupt", fmt.Sprintf(format, args...)
 	}
@@ -251,7 +251,7 @@ func (r *crashRig) judge(ctx context.Context, api *grantd.Client, id string, c s
 // tally counts each trial's refresh requests (late ones included, so a
 // blind retry after settling still shows) and checks the case against
 // what RT-04 or RT-09 wants.
-func tally(cc *crashCase, leeway time.Duration) {
+func tally(cc *Case, leeway time.Duration) {
 	var settle []float64
 	for i, t := range cc.Results {
 		for _, at := range t.log.times(t.rt) {
@@ -315,7 +315,7 @@ func tally(cc *crashCase, leeway time.Duration) {
 // once, when the trial recovered from a journal entry. In a stall the
 // token is sent once, plus one replay at most when a leeway allows it
 // (all counted as A's).
-func crashSends(point string, leeway time.Duration, t *crashTrial) (want string, ok bool) {
+func crashSends(point string, leeway time.Duration, t *Trial) (want string, ok bool) {
 	if point == "stall" && leeway > 0 {
 		return "1 or 2 by A, 0 by B", (t.ByA == 1 || t.ByA == 2) && t.ByB == 0
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/grantd/grantd/internal/load/herd"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +37,7 @@ func TestLoadRefreshTwoProcesses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := exec.CommandContext(t.Context(), bin, "load", "refresh", "--database", tc.db(t),
 				"--replicas", "2", "--callers", "50", "--iterations", "5", "--json").Output()
-			var rep refreshReport
+			var rep herd.Report
 			if jerr := json.Unmarshal(out, &rep); jerr != nil {
 				t.Fatalf("load refresh: %v, output %q (%v)", err, out, jerr)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/grantd/grantd/internal/demo"
 	"context"
 	"errors"
 	"fmt"
@@ -87,9 +88,9 @@ func loadToken(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer d.close()
-	target := d.publicURL + "/v1/connections/" + r.Connection.ID + "/token"
-	hdr := http.Header{"Authorization": {"Bearer " + d.apiKey}}
+	defer d.Close()
+	target := d.PublicURL + "/v1/connections/" + r.Connection.ID + "/token"
+	hdr := http.Header{"Authorization": {"Bearer " + d.APIKey}}
 	hc := load.Client(*conc)
 	body, err := fleet.Fetch(ctx, hc, target, hdr)
 	if err != nil {
@@ -147,15 +148,15 @@ func loadToken(ctx context.Context, e *env, args []string) error {
 
 // connectedDemo starts the demo on loopback ports and connects its partner,
 // the starting point of the load scenarios. The caller closes the demo.
-func connectedDemo(ctx context.Context, e *env, name string, accessLog bool) (*demo, *demoReport, error) {
-	d, err := startDemo(ctx, e, demoOptions{listen: "127.0.0.1:0", sandboxListen: "127.0.0.1:0", accessLog: accessLog})
+func connectedDemo(ctx context.Context, e *env, name string, accessLog bool) (*demo.Demo, *demo.Report, error) {
+	d, err := demo.Start(ctx, demo.Options{Listen: "127.0.0.1:0", SandboxListen: "127.0.0.1:0", AccessLog: accessLog, Logs: e.stderr})
 	if err != nil {
 		return nil, nil, err
 	}
 	fmt.Fprintf(e.stderr, "%s: connecting the demo partner…\n", name)
-	r, err := d.runHeadless(ctx)
+	r, err := d.RunHeadless(ctx)
 	if err != nil {
-		d.close()
+		d.Close()
 		return nil, nil, fmt.Errorf("demo flow: %w", err)
 	}
 	return d, r, nil

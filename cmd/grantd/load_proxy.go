@@ -55,11 +55,11 @@ func loadProxy(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	defer d.Close()
 	connID := r.Connection.ID
-	grantdHdr := http.Header{"Authorization": {"Bearer " + d.apiKey}}
+	grantdHdr := http.Header{"Authorization": {"Bearer " + d.APIKey}}
 	hc := load.Client(32)
-	b, err := fleet.Fetch(ctx, hc, d.publicURL+"/v1/connections/"+connID+"/token", grantdHdr)
+	b, err := fleet.Fetch(ctx, hc, d.PublicURL+"/v1/connections/"+connID+"/token", grantdHdr)
 	if err != nil {
 		return err
 	}
@@ -67,9 +67,9 @@ func loadProxy(ctx context.Context, e *env, args []string) error {
 	if err := json.Unmarshal(b, &tok); err != nil {
 		return fmt.Errorf("decode token: %w", err)
 	}
-	direct := d.sandbox.Endpoints(sandbox.Pax8).APIBaseURL + "/" + *path
+	direct := d.Sandbox.Endpoints(sandbox.Pax8).APIBaseURL + "/" + *path
 	directHdr := http.Header{"Authorization": {"Bearer " + tok.AccessToken}}
-	proxied := d.publicURL + proxy.Prefix + connID + "/" + *path
+	proxied := d.PublicURL + proxy.Prefix + connID + "/" + *path
 	if _, err := fleet.Fetch(ctx, hc, proxied, grantdHdr); err != nil {
 		return fmt.Errorf("proxied GET: %w", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/grantd/grantd/internal/demo"
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -54,7 +55,7 @@ func TestDemoHeadless(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("grantd demo --headless = exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	var got demoReport
+	var got demo.Report
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatalf("demo output is not JSON: %v\n%s", err, stdout)
 	}
@@ -85,12 +86,12 @@ func TestDemoHeadlessText(t *testing.T) {
 // running demo, with a scripted partner completing the link that connect
 // prints.
 func TestRemoteCommands(t *testing.T) {
-	d, err := startDemo(t.Context(), &env{stdout: io.Discard, stderr: t.Output(), getenv: func(string) string { return "" }}, demoOptions{listen: "127.0.0.1:0", sandboxListen: "127.0.0.1:0"})
+	d, err := demo.Start(t.Context(), demo.Options{Listen: "127.0.0.1:0", SandboxListen: "127.0.0.1:0", Logs: t.Output()})
 	if err != nil {
 		t.Fatalf("startDemo: %v", err)
 	}
-	defer d.close()
-	vars := map[string]string{"GRANTD_URL": d.publicURL, "GRANTD_API_KEY": d.apiKey}
+	defer d.Close()
+	vars := map[string]string{"GRANTD_URL": d.PublicURL, "GRANTD_API_KEY": d.APIKey}
 
 	code, stdout, _ := runCmd(t, vars, "connections", "--json")
 	if code != 0 || strings.TrimSpace(stdout) != "[]" {
@@ -148,7 +149,7 @@ func TestRemoteCommands(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "not_found") {
 		t.Errorf("token for a missing connection = %d %q, want exit 1 with not_found", code, errOut)
 	}
-	code, _, errOut = runCmd(t, map[string]string{"GRANTD_URL": d.publicURL, "GRANTD_API_KEY": "gdk_wrong"}, "connections")
+	code, _, errOut = runCmd(t, map[string]string{"GRANTD_URL": d.PublicURL, "GRANTD_API_KEY": "gdk_wrong"}, "connections")
 	if code != 1 || !strings.Contains(errOut, "unauthorized") {
 		t.Errorf("connections with a wrong key = %d %q, want exit 1 with unauthorized", code, errOut)
 	}
@@ -164,9 +165,9 @@ func TestRemoteCommands(t *testing.T) {
 // connectionLifecycle drives the commands on one connection: the list
 // with its integration and --status, refresh, events, integrations,
 // needs_reauth with its exit status and next step, and disconnect.
-func connectionLifecycle(t *testing.T, d *demo, vars map[string]string, id string) {
+func connectionLifecycle(t *testing.T, d *demo.Demo, vars map[string]string, id string) {
 	code, stdout, errOut := runCmd(t, vars, "connections")
-	if code != 0 || !strings.Contains(stdout, "INTEGRATION") || !strings.Contains(stdout, "LAST ERROR") || !strings.Contains(stdout, demoIntegrationID) {
+	if code != 0 || !strings.Contains(stdout, "INTEGRATION") || !strings.Contains(stdout, "LAST ERROR") || !strings.Contains(stdout, demo.IntegrationID) {
 		t.Errorf("connections = %d\n%s%s; want integration and last-error columns", code, stdout, errOut)
 	}
 	code, stdout, _ = runCmd(t, vars, "connections", "--status", "needs_reauth", "--output", "json")
@@ -188,8 +189,8 @@ func connectionLifecycle(t *testing.T, d *demo, vars map[string]string, id strin
 		t.Errorf("events = %d\n%s%s; want connected and refreshed", code, stdout, errOut)
 	}
 	code, stdout, errOut = runCmd(t, vars, "integrations")
-	if code != 0 || !strings.Contains(stdout, demoIntegrationID) {
-		t.Errorf("integrations = %d\n%s%s; want %s", code, stdout, errOut, demoIntegrationID)
+	if code != 0 || !strings.Contains(stdout, demo.IntegrationID) {
+		t.Errorf("integrations = %d\n%s%s; want %s", code, stdout, errOut, demo.IntegrationID)
 	}
 
 	code, _, errOut = runCmd(t, vars, "refresh", id)
@@ -199,11 +200,11 @@ func connectionLifecycle(t *testing.T, d *demo, vars map[string]string, id strin
 
 	// A second connection, whose refresh token the provider refuses: the
 	// forced refresh turns it needs_reauth, and the CLI says what to do.
-	api, err := grantd.NewClient(d.publicURL, d.apiKey)
+	api, err := grantd.NewClient(d.PublicURL, d.APIKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	link, err := api.CreateConnectSession(t.Context(), grantd.ConnectSessionRequest{IntegrationID: demoIntegrationID})
+	link, err := api.CreateConnectSession(t.Context(), grantd.ConnectSessionRequest{IntegrationID: demo.IntegrationID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +217,7 @@ func connectionLifecycle(t *testing.T, d *demo, vars map[string]string, id strin
 	if stale == id {
 		stale = all[1].ID
 	}
-	if err := d.sandbox.AddFault(sandbox.Fault{Kind: "invalid_grant", Endpoint: "token", GrantType: "refresh_token"}); err != nil {
+	if err := d.Sandbox.AddFault(sandbox.Fault{Kind: "invalid_grant", Endpoint: "token", GrantType: "refresh_token"}); err != nil {
 		t.Fatal(err)
 	}
 	code, stdout, errOut = runCmd(t, vars, "refresh", stale)
@@ -247,9 +248,9 @@ func connectionLifecycle(t *testing.T, d *demo, vars map[string]string, id strin
 }
 
 // partnerConnects plays the partner on a connect link, over plain HTTP.
-func partnerConnects(t *testing.T, d *demo, linkURL string) {
+func partnerConnects(t *testing.T, d *demo.Demo, linkURL string) {
 	t.Helper()
-	if err := partner.Connect(t.Context(), linkURL, d.publicURL, d.partner, nil); err != nil {
+	if err := partner.Connect(t.Context(), linkURL, d.PublicURL, d.Partner, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -14,28 +14,28 @@ import (
 	"time"
 )
 
-// demoReport is what the headless demo did, printed as text or JSON.
-type demoReport struct {
-	GrantdURL  string     `json:"grantd_url"`
-	SandboxURL string     `json:"sandbox_url"`
-	TenantID   string     `json:"tenant_id"`
-	Steps      []demoStep `json:"steps"`
-	Connection *demoConn  `json:"connection,omitempty"`
-	Partner    *demoUser  `json:"partner,omitempty"`
+// Report is what the headless demo did, printed as text or JSON.
+type Report struct {
+	GrantdURL  string      `json:"grantd_url"`
+	SandboxURL string      `json:"sandbox_url"`
+	TenantID   string      `json:"tenant_id"`
+	Steps      []Step      `json:"steps"`
+	Connection *Connection `json:"connection,omitempty"`
+	Partner    *User       `json:"partner,omitempty"`
 	// Companies are the partner's Pax8 companies, listed through grantd.
-	Companies []demoCompany `json:"companies,omitempty"`
-	OK        bool          `json:"ok"`
-	Error     string        `json:"error,omitempty"`
+	Companies []Company `json:"companies,omitempty"`
+	OK        bool      `json:"ok"`
+	Error     string    `json:"error,omitempty"`
 }
 
-// demoStep is one step of the flow and its outcome.
-type demoStep struct {
+// Step is one step of the flow and its outcome.
+type Step struct {
 	Name   string `json:"name"`
 	Detail string `json:"detail"`
 }
 
-// demoConn is the connection the flow created, as grantd's API reports it.
-type demoConn struct {
+// Connection is the connection the flow created, as grantd's API reports it.
+type Connection struct {
 	ID        string    `json:"id"`
 	Status    string    `json:"status"`
 	Provider  string    `json:"provider"`
@@ -45,25 +45,25 @@ type demoConn struct {
 	TokenType string    `json:"token_type"`
 }
 
-// demoUser is the partner identity the provider's userinfo endpoint
+// User is the partner identity the provider's userinfo endpoint
 // returned for the access token.
-type demoUser struct {
+type User struct {
 	Subject string `json:"sub"`
 	Name    string `json:"name"`
 	Email   string `json:"email"`
 }
 
-// demoCompany is one Pax8 company of the partner.
-type demoCompany struct {
+// Company is one Pax8 company of the partner.
+type Company struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 }
 
-func (r *demoReport) step(name, format string, args ...any) {
-	r.Steps = append(r.Steps, demoStep{Name: name, Detail: fmt.Sprintf(format, args...)})
+func (r *Report) step(name, format string, args ...any) {
+	r.Steps = append(r.Steps, Step{Name: name, Detail: fmt.Sprintf(format, args...)})
 }
 
-func (r *demoReport) print(w io.Writer) {
+func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "grantd demo (headless): the Pax8 delegated flow against the sandbox\n\n")
 	fmt.Fprintf(w, "  grantd   %s\n  sandbox  %s\n  tenant   %s\n\n", r.GrantdURL, r.SandboxURL, r.TenantID)
 	for i, s := range r.Steps {
@@ -83,10 +83,10 @@ func (r *demoReport) print(w io.Writer) {
 	}
 }
 
-// runHeadless plays the partner over plain HTTP, then uses the connection
+// RunHeadless plays the partner over plain HTTP, then uses the connection
 // through grantd's API. The report is filled even when a step fails.
-func (d *demo) runHeadless(ctx context.Context) (*demoReport, error) {
-	r := &demoReport{GrantdURL: d.publicURL, SandboxURL: d.sandboxURL, TenantID: d.tenantID}
+func (d *Demo) RunHeadless(ctx context.Context) (*Report, error) {
+	r := &Report{GrantdURL: d.PublicURL, SandboxURL: d.SandboxURL, TenantID: d.TenantID}
 	err := d.flow(ctx, r)
 	d.errMu.Lock()
 	err = errors.Join(append([]error{err}, d.errs...)...)
@@ -98,14 +98,14 @@ func (d *demo) runHeadless(ctx context.Context) (*demoReport, error) {
 	return r, err
 }
 
-func (d *demo) flow(ctx context.Context, r *demoReport) error {
-	r.step("connect link", "POST /v1/connect-sessions as tenant %q: %s", d.tenantName, partner.RedactLink(d.link.URL))
-	if err := partner.Connect(ctx, d.link.URL, d.publicURL, d.partner, r.step); err != nil {
+func (d *Demo) flow(ctx context.Context, r *Report) error {
+	r.step("connect link", "POST /v1/connect-sessions as tenant %q: %s", d.TenantName, partner.RedactLink(d.Link.URL))
+	if err := partner.Connect(ctx, d.Link.URL, d.PublicURL, d.Partner, r.step); err != nil {
 		return err
 	}
 
 	// The application's view: the connection and a token, through the API.
-	api, err := newAPIClient(d.publicURL, d.apiKey)
+	api, err := grantd.NewClient(d.PublicURL, d.APIKey)
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (d *demo) flow(ctx context.Context, r *demoReport) error {
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(conns, func(c grantd.Connection) bool { return c.IntegrationID == d.link.IntegrationID })
+	i := slices.IndexFunc(conns, func(c grantd.Connection) bool { return c.IntegrationID == d.Link.IntegrationID })
 	if i < 0 {
 		return errors.New("no connection appeared after the callback")
 	}
@@ -123,21 +123,21 @@ func (d *demo) flow(ctx context.Context, r *demoReport) error {
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}
-	r.Connection = &demoConn{ID: c.ID, Status: c.Status, Provider: c.Provider, Scopes: tok.Scopes,
+	r.Connection = &Connection{ID: c.ID, Status: c.Status, Provider: c.Provider, Scopes: tok.Scopes,
 		ExpiresAt: tok.ExpiresAt, ExpiresIn: tok.ExpiresIn, TokenType: tok.TokenType}
 	r.step("token", "GET /v1/connections/%s/token: %s token, expires %s (%s)",
 		c.ID, tok.TokenType, formatTime(tok.ExpiresAt), formatUntil(tok.ExpiresAt, time.Now()))
 
 	// The token works at the provider: who is the partner?
-	p, _ := d.app.Providers().Get("pax8")
+	p, _ := d.App.Providers().Get("pax8")
 	u, err := userinfo(ctx, p.UserinfoURL, tok.AccessToken)
 	if err != nil {
 		return fmt.Errorf("userinfo: %w", err)
 	}
 	r.Partner = u
 	r.step("partner identity", "GET %s: sub %s, name %q, email %s", p.UserinfoURL, u.Subject, u.Name, u.Email)
-	if u.Email != d.partner.Username {
-		return fmt.Errorf("userinfo email is %q, want %q", u.Email, d.partner.Username)
+	if u.Email != d.Partner.Username {
+		return fmt.Errorf("userinfo email is %q, want %q", u.Email, d.Partner.Username)
 	}
 
 	// The partner's companies through grantd, both ways: the proxy passes
@@ -148,7 +148,7 @@ func (d *demo) flow(ctx context.Context, r *demoReport) error {
 	}
 	r.step("companies (proxy)", "GET /v1/proxy/%s/companies?size=200: %d companies", c.ID, len(viaProxy))
 	var res struct {
-		Content []demoCompany `json:"content"`
+		Content []Company `json:"content"`
 	}
 	if err := api.RunAction(ctx, c.ID, "pax8.list_companies", map[string]any{"all": true}, &res); err != nil {
 		return fmt.Errorf("pax8.list_companies: %w", err)
@@ -167,12 +167,12 @@ func (d *demo) flow(ctx context.Context, r *demoReport) error {
 
 // companiesViaProxy lists every company through grantd's proxy, page by
 // page as Pax8 serves them, with the public client's Proxy.
-func companiesViaProxy(ctx context.Context, api *grantd.Client, connID string) ([]demoCompany, error) {
+func companiesViaProxy(ctx context.Context, api *grantd.Client, connID string) ([]Company, error) {
 	hc := api.Proxy(connID)
-	var out []demoCompany
+	var out []Company
 	for page := 0; ; page++ {
 		var p struct {
-			Content []demoCompany `json:"content"`
+			Content []Company `json:"content"`
 			Page    struct {
 				TotalPages int `json:"totalPages"`
 			} `json:"page"`
@@ -190,7 +190,7 @@ func companiesViaProxy(ctx context.Context, api *grantd.Client, connID string) (
 
 // userinfo calls the provider's OIDC userinfo endpoint with the access
 // token (OIDC Core §5.3).
-func userinfo(ctx context.Context, endpoint, accessToken string) (*demoUser, error) {
+func userinfo(ctx context.Context, endpoint, accessToken string) (*User, error) {
 	if endpoint == "" {
 		return nil, errors.New("the provider has no userinfo endpoint")
 	}
@@ -207,7 +207,7 @@ func userinfo(ctx context.Context, endpoint, accessToken string) (*demoUser, err
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s", resp.Status)
 	}
-	var u demoUser
+	var u User
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&u); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
@@ -230,4 +230,24 @@ func getJSON(ctx context.Context, hc *http.Client, target string, out any) error
 		return fmt.Errorf("GET %s: %s", req.URL.Path, resp.Status)
 	}
 	return json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(out)
+}
+
+// formatTime prints t in UTC to the second, or "" for the zero time.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// formatUntil prints how long until t, rounded to the second.
+func formatUntil(t, now time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	d := t.Sub(now).Round(time.Second)
+	if d < 0 {
+		return "expired " + (-d).String() + " ago"
+	}
+	return "in " + d.String()
 }

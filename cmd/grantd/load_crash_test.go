@@ -2,14 +2,14 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/grantd/grantd/internal/load/crash"
-	"github.com/grantd/grantd/internal/load/fleet"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/grantd/grantd/internal/failpoint"
+	"github.com/grantd/grantd/internal/load/crash"
+	"github.com/grantd/grantd/internal/load/fleet"
 	"github.com/grantd/grantd/internal/store/storetest"
 )
 

@@ -2,12 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/grantd/grantd/internal/load/herd"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/grantd/grantd/internal/load/herd"
 	"github.com/grantd/grantd/internal/store/storetest"
 )
 

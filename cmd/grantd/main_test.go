@@ -1,13 +1,9 @@
 package main
 
 import (
-	"github.com/grantd/grantd/internal/demo"
 	"bufio"
 	"bytes"
 	"encoding/json"
-	grantd "github.com/grantd/grantd/client"
-	"github.com/grantd/grantd/internal/partner"
-	"github.com/grantd/grantd/internal/sandbox"
 	"io"
 	"os"
 	"os/exec"
@@ -18,7 +14,11 @@ import (
 	"sync"
 	"testing"
 
+	grantd "github.com/grantd/grantd/client"
 	"github.com/grantd/grantd/internal/config"
+	"github.com/grantd/grantd/internal/demo"
+	"github.com/grantd/grantd/internal/partner"
+	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/vault"
 )
 

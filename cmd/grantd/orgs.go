@@ -6,12 +6,13 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	grantd "github.com/grantd/grantd/client"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	grantd "github.com/grantd/grantd/client"
 )
 
 // cmdOrgs is "grantd orgs import FILE": it uploads the tenant's own

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
 	grantd "github.com/grantd/grantd/client"
 )
 

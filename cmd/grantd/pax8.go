@@ -6,11 +6,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	grantd "github.com/grantd/grantd/client"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
+
+	grantd "github.com/grantd/grantd/client"
 )
 
 // pax8Verb maps "grantd pax8 <resource> <verb>" to an action: its

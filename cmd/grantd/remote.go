@@ -4,10 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	grantd "github.com/grantd/grantd/client"
 	"io"
 	"strings"
 	"time"
+
+	grantd "github.com/grantd/grantd/client"
 )
 
 // remoteFlags are the flags of the commands that call a running server.

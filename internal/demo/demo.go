@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	grantd "github.com/grantd/grantd/client"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	grantd "github.com/grantd/grantd/client"
 	"github.com/grantd/grantd/internal/app"
 	"github.com/grantd/grantd/internal/config"
 	"github.com/grantd/grantd/internal/sandbox"

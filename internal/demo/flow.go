@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	grantd "github.com/grantd/grantd/client"
-	"github.com/grantd/grantd/internal/partner"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+
+	grantd "github.com/grantd/grantd/client"
+	"github.com/grantd/grantd/internal/partner"
 )
 
 // Report is what the headless demo did, printed as text or JSON.

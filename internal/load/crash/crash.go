@@ -3,7 +3,6 @@ package crash
 import (
 	"context"
 	"fmt"
-	"github.com/grantd/grantd/internal/load/fleet"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grantd/grantd/internal/failpoint"
+	"github.com/grantd/grantd/internal/load/fleet"
 )
 
 // The refresh settings of the two replicas of `grantd load crash`.

@@ -15,9 +15,8 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create a scratch schema
-
 	"github.com/grantd/grantd/internal/partner"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create a scratch schema
 )
 
 // ErrDatabase is returned by [ScratchDatabase] and [CheckDatabase] for a

@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	grantd "github.com/grantd/grantd/client"
-	"github.com/grantd/grantd/internal/load/fleet"
-	"github.com/grantd/grantd/internal/partner"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,13 +16,15 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create a scratch schema
-
+	grantd "github.com/grantd/grantd/client"
 	"github.com/grantd/grantd/internal/load"
+	"github.com/grantd/grantd/internal/load/fleet"
+	"github.com/grantd/grantd/internal/partner"
 	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/store/sqlstore"
 	"github.com/grantd/grantd/internal/vault"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create a scratch schema
 )
 
 // Report is the outcome of the multi-process refresh scenario

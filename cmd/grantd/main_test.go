@@ -292,6 +292,22 @@ func TestHelpAndVersion(t *testing.T) {
 			t.Errorf("help does not list %s", c.name)
 		}
 	}
+	for _, want := range []string{"exit status:", "  2  usage error", "  3  the connection needs the tenant"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("help does not say %q:\n%s", want, stdout)
+		}
+	}
+	// Flag help: each default once, the environment named once.
+	code, _, stderr := runCmd(t, map[string]string{"GRANTD_URL": "http://127.0.0.1:9"}, "connections", "-h")
+	if code != 0 || strings.Count(stderr, "GRANTD_URL") != 1 || strings.Contains(stderr, "127.0.0.1:9") || strings.Count(stderr, `(default "table")`) != 1 {
+		t.Errorf("connections -h = %d\n%s; want $GRANTD_URL named once and no environment value as a default", code, stderr)
+	}
+	code, _, stderr = runCmd(t, nil, "orgs", "-h")
+	for _, want := range []string{"import FILE.csv|FILE.json", "id,name", `"Fabrikam, Inc."`, `{"organizations":[`} {
+		if code != 0 || !strings.Contains(stderr, want) {
+			t.Errorf("orgs -h = %d, does not show %q:\n%s", code, want, stderr)
+		}
+	}
 	code, stdout, _ = runCmd(t, nil, "version")
 	if code != 0 || !strings.HasPrefix(stdout, "grantd ") || !strings.Contains(stdout, runtime.Version()) {
 		t.Errorf("version = %d %q", code, stdout)

@@ -20,7 +20,12 @@ import (
 func cmdOrgs(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "orgs")
 	rf := addRemoteFlags(fs, e)
+	output := rf.addOutputFlag(fs)
 	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	format, err := rf.format(output)
 	if err != nil {
 		return err
 	}
@@ -39,7 +44,7 @@ func cmdOrgs(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if rf.asJSON {
+	if format == "json" {
 		return writeJSON(e.stdout, struct {
 			Organizations []grantd.Organization `json:"organizations"`
 		}{stored})

@@ -65,7 +65,12 @@ func cmdConnect(ctx context.Context, e *env, args []string) error {
 	reauth := fs.String("connection", "", "reauthorize this connection (instead of --provider): a ReAuthorize link")
 	returnTo := fs.String("return-to", "", "URL the user is sent back to after connecting (must be allow-listed)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for the connection")
+	output := rf.addOutputFlag(fs)
 	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	format, err := rf.format(output)
 	if err != nil {
 		return err
 	}
@@ -96,7 +101,7 @@ func cmdConnect(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !rf.asJSON {
+	if format != "json" {
 		fmt.Fprintf(e.stdout, "Open this URL in a browser to connect (valid until %s):\n\n  %s\n\n", formatTime(s.ExpiresAt), s.URL)
 	} else {
 		fmt.Fprintf(e.stderr, "open %s\n", s.URL)
@@ -108,7 +113,7 @@ func cmdConnect(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if rf.asJSON {
+	if format == "json" {
 		return writeJSON(e.stdout, conn)
 	}
 	fmt.Fprintf(e.stdout, "Connected: %s (%s, %s)", conn.ID, conn.Provider, conn.Status)

@@ -256,8 +256,8 @@ func TestWireTypesMatchSchemas(t *testing.T) {
 		slices.Sort(want)
 		var got []string
 		rt := reflect.TypeOf(v)
-		for i := range rt.NumField() {
-			tag, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		for field := range rt.Fields() {
+			tag, _, _ := strings.Cut(field.Tag.Get("json"), ",")
 			if tag != "" && tag != "-" {
 				got = append(got, tag)
 			}

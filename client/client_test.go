@@ -153,6 +153,9 @@ func TestProxyRewritesProviderURLs(t *testing.T) {
 			t.Fatalf("GET %s: %v", target, err)
 		}
 		resp.Body.Close()
+		if req.Header.Get("Authorization") != "Bearer vendor-token" || req.URL.Host == "" {
+			t.Errorf("Proxy changed the caller's request: %v %v", req.URL, req.Header)
+		}
 	}
 	want := []string{
 		"GET /v1/connections/con_1? Bearer gdk_secret ",

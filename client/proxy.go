@@ -54,14 +54,25 @@ type proxyTransport struct {
 }
 
 func (t *proxyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		// A RoundTripper must close the body, also on error.
-		defer func() {
-			if req.Body != nil {
-				req.Body.Close()
-			}
-		}()
+	out, err := t.rewrite(req)
+	if err != nil {
+		// A RoundTripper closes the body, also on error.
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
 	}
+	rt := t.c.hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	return rt.RoundTrip(out)
+}
+
+// rewrite returns a copy of req aimed at grantd's proxy, with the API key
+// in place of the caller's credentials; req itself is not changed. The
+// caller's User-Agent is kept.
+func (t *proxyTransport) rewrite(req *http.Request) (*http.Request, error) {
 	if t.conn == "" {
 		return nil, errors.New("grantd proxy: empty connection id")
 	}
@@ -79,27 +90,28 @@ func (t *proxyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("grantd proxy: %s://%s%s is not under the connection's API base %s", req.URL.Scheme, req.URL.Host, req.URL.Path, base)
 		}
 	}
-	out := req.Clone(req.Context())
-	out.URL = &url.URL{Scheme: proxy.Scheme, Host: proxy.Host, Path: proxy.Path, RawQuery: req.URL.RawQuery}
-	if p, err := url.PathUnescape(rest); err == nil {
-		out.URL.Path += p
-		out.URL.RawPath = proxy.EscapedPath() + rest
-	} else {
+	p, err := url.PathUnescape(rest)
+	if err != nil {
 		return nil, fmt.Errorf("grantd proxy: invalid path: %w", err)
 	}
+	out := req.Clone(req.Context())
+	out.URL = &url.URL{
+		Scheme:   proxy.Scheme,
+		Host:     proxy.Host,
+		Path:     proxy.Path + p,
+		RawPath:  proxy.EscapedPath() + rest,
+		RawQuery: req.URL.RawQuery,
+	}
 	out.Host = ""
-	out.Header.Del("Authorization")
 	out.Header.Del("Cookie")
-	t.c.authorize(out.Header)
-	if out.Header.Get("User-Agent") == "" {
+	out.Header.Set("Authorization", "Bearer "+t.c.key)
+	if t.c.tenant != "" {
+		out.Header.Set("X-Grantd-Tenant", t.c.tenant)
+	}
+	if out.Header.Get("User-Agent") == "" && t.c.userAgent != "" {
 		out.Header.Set("User-Agent", t.c.userAgent)
 	}
-	req.Body = nil // out owns it now
-	rt := t.c.hc.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
-	return rt.RoundTrip(out)
+	return out, nil
 }
 
 // under reports whether u lies under base (same scheme and host, and a

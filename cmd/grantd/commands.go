@@ -148,7 +148,7 @@ func printHelp(e *env) {
 	var b strings.Builder
 	b.WriteString("grantd brokers delegated OAuth2 access to vendor APIs.\n\nusage: grantd <command> [flags]\n\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-12s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-13s %s\n", c.name, c.summary)
 	}
 	b.WriteString("\nRun \"grantd <command> -h\" for a command's flags.\n\n")
 	b.WriteString("The commands that call a server read --server and --key, or GRANTD_URL and\nGRANTD_API_KEY.\n\n")

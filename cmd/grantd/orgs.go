@@ -136,7 +136,7 @@ func cmdMappings(ctx context.Context, e *env, args []string) error {
 		}
 		res, err := c.OrgMappings(ctx, *conn, false)
 		if err != nil {
-			return err
+			return needsTenant(err, *conn)
 		}
 		return printMappings(e.stdout, res, *output)
 	case "set":
@@ -145,7 +145,7 @@ func cmdMappings(ctx context.Context, e *env, args []string) error {
 		}
 		m, err := c.PutOrgMapping(ctx, *conn, pos[1], pos[2])
 		if err != nil {
-			return err
+			return needsTenant(err, *conn)
 		}
 		if *output == "json" {
 			return writeJSON(e.stdout, m)
@@ -158,7 +158,7 @@ func cmdMappings(ctx context.Context, e *env, args []string) error {
 		}
 		mappings, err := c.AcceptOrgMappingSuggestions(ctx, *conn, nil)
 		if err != nil {
-			return err
+			return needsTenant(err, *conn)
 		}
 		if *output == "json" {
 			return writeJSON(e.stdout, struct {

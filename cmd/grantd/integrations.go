@@ -4,21 +4,18 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net/url"
+	grantd "github.com/grantd/grantd/client"
 	"os"
 	"strings"
 )
 
-// cmdIntegrations changes or deletes an integration through the API
+// cmdIntegrationsChange changes or deletes an integration through the API
 // (PATCH and DELETE /v1/integrations/{id}): a tenant key its own, the
 // admin key the operator's. Secrets are never command-line arguments,
 // which other users of the machine can read: they come from an
 // environment variable or a file.
-func cmdIntegrations(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || (args[0] != "update" && args[0] != "delete") {
-		return usagef("want \"integrations update ID [flags]\" or \"integrations delete ID [--cascade]\"")
-	}
-	sub := args[0]
+func cmdIntegrationsChange(ctx context.Context, e *env, sub string, args []string) error {
+	args = append([]string{sub}, args...)
 	fs := newFlags(e, "integrations "+sub)
 	rf := addRemoteFlags(fs, e)
 	var (
@@ -55,17 +52,9 @@ func cmdIntegrations(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	path := "/v1/integrations/" + url.PathEscape(pos[0])
 	if sub == "delete" {
-		if cascade {
-			path += "?cascade=true"
-		}
-		var out struct {
-			ID                 string `json:"id"`
-			ConnectionsDeleted int    `json:"connections_deleted"`
-			ConnectionsRevoked int    `json:"connections_revoked"`
-		}
-		if err := c.do(ctx, "DELETE", path, nil, &out); err != nil {
+		out, err := c.DeleteIntegration(ctx, pos[0], cascade)
+		if err != nil {
 			return err
 		}
 		if rf.asJSON {
@@ -75,42 +64,41 @@ func cmdIntegrations(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 
-	body := map[string]any{}
-	for flagName, field := range map[string]string{"name": "name", "client-id": "client_id", "redirect-uri": "redirect_uri", "audience": "audience"} {
+	var u grantd.IntegrationUpdate
+	changed := false
+	for flagName, field := range map[string]**string{"name": &u.Name, "client-id": &u.ClientID, "redirect-uri": &u.RedirectURI, "audience": &u.Audience} {
 		if set[flagName] {
-			body[field] = map[string]string{"name": name, "client-id": clientID, "redirect-uri": redirect, "audience": audience}[flagName]
+			v := map[string]string{"name": name, "client-id": clientID, "redirect-uri": redirect, "audience": audience}[flagName]
+			*field, changed = &v, true
 		}
 	}
 	if set["scopes"] {
-		body["scopes"] = strings.Fields(scopes)
+		list := strings.Fields(scopes)
+		u.Scopes, changed = &list, true
 	}
 	if set["default"] {
-		body["is_default"] = isDefault
+		u.IsDefault, changed = &isDefault, true
 	}
-	for _, s := range []struct{ field, envFlag, env, fileFlag, file string }{
-		{"client_secret", "client-secret-env", secretEnv, "client-secret-file", secretFile},
-		{"partner_token", "partner-token-env", partnerEnv, "partner-token-file", partnerFile},
+	for _, s := range []struct {
+		field                        **string
+		envFlag, env, fileFlag, file string
+	}{
+		{&u.ClientSecret, "client-secret-env", secretEnv, "client-secret-file", secretFile},
+		{&u.PartnerToken, "partner-token-env", partnerEnv, "partner-token-file", partnerFile},
 	} {
 		v, ok, err := secretFrom(e, s.envFlag, s.env, s.fileFlag, s.file)
 		if err != nil {
 			return err
 		}
 		if ok {
-			body[s.field] = v
+			*s.field, changed = &v, true
 		}
 	}
-	if len(body) == 0 {
+	if !changed {
 		return usagef("nothing to change: pass at least one flag")
 	}
-	var out struct {
-		ID                 string `json:"id"`
-		Provider           string `json:"provider"`
-		IsDefault          bool   `json:"is_default"`
-		CredentialsChecked bool   `json:"credentials_checked"`
-		CredentialsCheck   string `json:"credentials_check"`
-		LastError          string `json:"last_error"`
-	}
-	if err := c.do(ctx, "PATCH", path, body, &out); err != nil {
+	out, err := c.UpdateIntegration(ctx, pos[0], u)
+	if err != nil {
 		return err
 	}
 	if rf.asJSON {

@@ -2,11 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
+	grantd "github.com/grantd/grantd/client"
+	"github.com/grantd/grantd/internal/demo"
 	"github.com/grantd/grantd/internal/store"
 )
 
@@ -16,20 +17,18 @@ import (
 // line; the API's answers (credentials check, 404 for another tenant's
 // delivery) reach the user.
 func TestIntegrationsAndWebhooksCommands(t *testing.T) {
-	d, err := startDemo(t.Context(), &env{stdout: io.Discard, stderr: t.Output(), getenv: func(string) string { return "" }}, demoOptions{listen: "127.0.0.1:0", sandboxListen: "127.0.0.1:0"})
+	d, err := demo.Start(t.Context(), demo.Options{Listen: "127.0.0.1:0", SandboxListen: "127.0.0.1:0", Logs: t.Output()})
 	if err != nil {
-		t.Fatalf("startDemo: %v", err)
+		t.Fatalf("demo.Start: %v", err)
 	}
-	defer d.close()
-	vars := map[string]string{"GRANTD_URL": d.publicURL, "GRANTD_API_KEY": d.apiKey, "NEW_SECRET": "new-secret-canary"}
-	c, err := newAPIClient(d.publicURL, d.apiKey)
+	defer d.Close()
+	vars := map[string]string{"GRANTD_URL": d.PublicURL, "GRANTD_API_KEY": d.APIKey, "NEW_SECRET": "new-secret-canary"}
+	c, err := grantd.NewClient(d.PublicURL, d.APIKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var in struct {
-		ID string `json:"id"`
-	}
-	if err := c.do(t.Context(), "POST", "/v1/integrations", map[string]any{"provider": "pax8", "client_id": "cli-client", "client_secret": "s"}, &in); err != nil {
+	in, err := c.CreateIntegration(t.Context(), grantd.IntegrationRequest{Provider: "pax8", ClientID: "cli-client", ClientSecret: "s"})
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -58,16 +57,16 @@ func TestIntegrationsAndWebhooksCommands(t *testing.T) {
 		t.Errorf("delete again = %d %q, want exit 1 not_found", code, errOut)
 	}
 
-	st := d.app.Store()
+	st := d.App.Store()
 	now := time.Now().UTC()
 	if _, err := st.EnqueueDeliveries(t.Context(), []store.Delivery{
-		{ID: "dlv_mine", TenantID: d.tenantID, Endpoint: "e", EventID: "evt_1", EventType: "connected", Payload: []byte(`{}`), CreatedAt: now},
+		{ID: "dlv_mine", TenantID: d.TenantID, Endpoint: "e", EventID: "evt_1", EventType: "connected", Payload: []byte(`{}`), CreatedAt: now},
 		{ID: "dlv_theirs", TenantID: "ten_other", Endpoint: "e", EventID: "evt_2", EventType: "connected", Payload: []byte(`{}`), CreatedAt: now},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	code, stdout, errOut = runCmd(t, vars, "webhooks", "deliveries", "--json")
-	var ds []deliveryJSON
+	var ds []grantd.WebhookDelivery
 	if code != 0 || json.Unmarshal([]byte(stdout), &ds) != nil || len(ds) != 1 || ds[0].ID != "dlv_mine" {
 		t.Errorf("webhooks deliveries = %d %q %s; want only the tenant's dlv_mine", code, stdout, errOut)
 	}

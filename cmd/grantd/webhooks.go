@@ -3,26 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
+	grantd "github.com/grantd/grantd/client"
 	"strconv"
-	"time"
 )
-
-// deliveryJSON is a webhook delivery as the API shows it.
-type deliveryJSON struct {
-	ID            string         `json:"id"`
-	TenantID      string         `json:"tenant_id,omitempty"`
-	Endpoint      string         `json:"endpoint"`
-	EventID       string         `json:"event_id"`
-	EventType     string         `json:"event_type"`
-	State         string         `json:"state"`
-	Attempts      int            `json:"attempts"`
-	NextAttemptAt time.Time      `json:"next_attempt_at,omitzero"`
-	LastError     string         `json:"last_error,omitempty"`
-	CreatedAt     time.Time      `json:"created_at"`
-	FinishedAt    time.Time      `json:"finished_at,omitzero"`
-	Payload       map[string]any `json:"payload"`
-}
 
 // cmdWebhooks lists webhook deliveries (GET /v1/webhook-deliveries, every
 // page unless --limit is given) or redelivers one (POST
@@ -54,8 +37,8 @@ func cmdWebhooks(ctx context.Context, e *env, args []string) error {
 		if len(pos) != 1 {
 			return usagef("want exactly one delivery id")
 		}
-		var d deliveryJSON
-		if err := c.do(ctx, "POST", "/v1/webhook-deliveries/"+url.PathEscape(pos[0])+"/redeliver", nil, &d); err != nil {
+		d, err := c.Redeliver(ctx, pos[0])
+		if err != nil {
 			return err
 		}
 		if rf.asJSON {
@@ -70,29 +53,15 @@ func cmdWebhooks(ctx context.Context, e *env, args []string) error {
 	if *limit < 0 {
 		return usagef("--limit must not be negative")
 	}
-	var all []deliveryJSON
+	var all []grantd.WebhookDelivery
 	after := ""
 	for {
-		q := url.Values{}
-		if *state != "" {
-			q.Set("state", *state)
-		}
-		if *endpoint != "" {
-			q.Set("endpoint", *endpoint)
-		}
-		if after != "" {
-			q.Set("after", after)
-		}
 		page := 500
 		if *limit > 0 {
 			page = min(page, *limit-len(all))
 		}
-		q.Set("limit", strconv.Itoa(page))
-		var out struct {
-			Deliveries []deliveryJSON `json:"deliveries"`
-			NextAfter  string         `json:"next_after"`
-		}
-		if err := c.do(ctx, "GET", "/v1/webhook-deliveries?"+q.Encode(), nil, &out); err != nil {
+		out, err := c.WebhookDeliveries(ctx, grantd.DeliveryFilter{State: *state, Endpoint: *endpoint, After: after, Limit: page})
+		if err != nil {
 			return err
 		}
 		all = append(all, out.Deliveries...)
@@ -103,7 +72,7 @@ func cmdWebhooks(ctx context.Context, e *env, args []string) error {
 	}
 	if rf.asJSON {
 		if all == nil {
-			all = []deliveryJSON{}
+			all = []grantd.WebhookDelivery{}
 		}
 		return writeJSON(e.stdout, all)
 	}

@@ -62,7 +62,10 @@ func (s *Server) apiAuth(p *provider, next http.Handler) http.Handler {
 				p.countAPI(rec.status)
 			}
 		}()
-		if f, ok := s.faults.take(p.name, endpointAPI, "", nil); ok && apiFault(rec, r, f, pax8Error, `{"content":[{"id":`) {
+		f, faulted := s.faults.take(p.name, endpointAPI, "", func(kind string) bool {
+			return kind != kindLostAfterWrite || isWrite(r.Method)
+		})
+		if faulted && apiFault(rec, r, f, pax8Error, `{"content":[{"id":`) {
 			return
 		}
 		claims, err := s.verifyAccess(p, r)
@@ -83,6 +86,11 @@ func (s *Server) apiAuth(p *provider, next http.Handler) http.Handler {
 			return
 		}
 		sub, _ := claims["sub"].(string)
-		next.ServeHTTP(rec, r.WithContext(pax8api.WithPartner(r.Context(), sub)))
+		r = r.WithContext(pax8api.WithPartner(r.Context(), sub))
+		if faulted && f.Kind == kindLostAfterWrite {
+			loseAfterWrite(rec, r, next, f)
+			return
+		}
+		next.ServeHTTP(rec, r)
 	})
 }

@@ -35,6 +35,8 @@ type Fault struct {
 	// such as "2s".
 	Delay time.Duration `json:"-"`
 	// Status overrides the HTTP status of "server_error" (default 500),
+	// makes "lost_after_write" answer that status instead of closing the
+	// connection,
 	// "html" (default 502), "outage" and "jwks_unavailable" (default 503)
 	// faults.
 	Status int `json:"status,omitempty"`
@@ -124,6 +126,7 @@ var faultKinds = map[string][]string{
 	"server_error":        withRevoke,
 	"server_error_after":  {endpointToken},
 	"slow_after":          {endpointToken},
+	"lost_after_write":    {endpointAPI},
 	"slow":                withRevoke,
 	"malformed":           {endpointToken, endpointUserinfo, endpointAPI},
 	"html":                withRevoke,

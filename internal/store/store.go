@@ -563,10 +563,13 @@ type Store interface {
 	// resourceID is not empty and another of the tenant's keys recorded
 	// it; in every error case nothing changes.
 	CompleteIdempotency(ctx context.Context, tenantID, key, owner string, status int, body []byte, resourceID string) error
-	// ReleaseIdempotency deletes owner's in-flight key, when the request
-	// was refused before it was sent; another owner's key or a done key
-	// is left alone.
-	ReleaseIdempotency(ctx context.Context, tenantID, key, owner string) error
+	// ReleaseIdempotency gives up owner's in-flight key. With keep unset
+	// it deletes the key (the request changed nothing: a new attempt may
+	// start from scratch); with keep set it keeps the key in flight, with
+	// its SentAt, and clears the lease so that the next caller takes it
+	// over at once (the answer was lost: the successor must look before
+	// sending again). Another owner's key or a done key is left alone.
+	ReleaseIdempotency(ctx context.Context, tenantID, key, owner string, keep bool) error
 	// PurgeIdempotency deletes keys that expired (ExpiresAt not after
 	// now), except in-flight keys whose lease is live, and returns how
 	// many rows went.

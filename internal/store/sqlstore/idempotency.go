@@ -129,9 +129,13 @@ WHERE tenant_id = $1 AND idem_key = $2 AND lease_owner = $3 AND state = 'in_flig
 }
 
 // ReleaseIdempotency implements [store.Store].
-func (db *DB) ReleaseIdempotency(ctx context.Context, tenantID, key, owner string) error {
-	_, err := db.w.ExecContext(ctx,
-		`DELETE FROM idempotency_keys WHERE tenant_id = $1 AND idem_key = $2 AND lease_owner = $3 AND state = 'in_flight'`,
+func (db *DB) ReleaseIdempotency(ctx context.Context, tenantID, key, owner string, keep bool) error {
+	q := `DELETE FROM idempotency_keys`
+	if keep {
+		q = `UPDATE idempotency_keys SET lease_owner = '', lease_expires_at = NULL`
+	}
+	_, err := db.w.ExecContext(ctx, q+`
+WHERE tenant_id = $1 AND idem_key = $2 AND lease_owner = $3 AND state = 'in_flight'`,
 		tenantID, key, owner)
 	if err != nil {
 		return fmt.Errorf("release idempotency key: %w", err)

@@ -86,17 +86,29 @@ func testIdempotency(t *testing.T, s store.Store) {
 		t.Errorf("CompleteIdempotency(t2, o1) = %v", err)
 	}
 	// Release deletes only the owner's in-flight key.
-	if err := s.ReleaseIdempotency(ctx, "t1", "k2", "p9"); err != nil {
+	if err := s.ReleaseIdempotency(ctx, "t1", "k2", "p9", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, started, _ := s.BeginIdempotency(ctx, newIdemKey("t1", "k2", "p2", later), later); started {
 		t.Errorf("BeginIdempotency after another owner's release started; want the key still held")
 	}
-	if err := s.ReleaseIdempotency(ctx, "t1", "k2", "p1"); err != nil {
+	// Keep: the key stays in flight with its SentAt, free to take over.
+	if err := s.MarkIdempotencySent(ctx, "t1", "k2", "p1", later); err != nil {
 		t.Fatal(err)
 	}
-	if _, started, err := s.BeginIdempotency(ctx, newIdemKey("t1", "k2", "p2", later), later); err != nil || !started {
-		t.Errorf("BeginIdempotency after release = %v, %v; want started", started, err)
+	if err := s.ReleaseIdempotency(ctx, "t1", "k2", "p1", true); err != nil {
+		t.Fatal(err)
+	}
+	got, started, err = s.BeginIdempotency(ctx, newIdemKey("t1", "k2", "p2", later), later)
+	if err != nil || !started || got.Owner != "p2" || !got.SentAt.Equal(later) {
+		t.Errorf("BeginIdempotency after keep release = %+v, %v, %v; want p2 started with SentAt", got, started, err)
+	}
+	if err := s.ReleaseIdempotency(ctx, "t1", "k2", "p2", false); err != nil {
+		t.Fatal(err)
+	}
+	got, started, err = s.BeginIdempotency(ctx, newIdemKey("t1", "k2", "p3", later), later)
+	if err != nil || !started || !got.SentAt.IsZero() {
+		t.Errorf("BeginIdempotency after release = %+v, %v, %v; want a fresh key", got, started, err)
 	}
 
 	// Expiry: an expired done key is gone on lookup, and purged.

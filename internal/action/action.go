@@ -290,7 +290,7 @@ func (rn *Runner) Run(ctx context.Context, tenantID, connID, name string, input 
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownAction, name)
 	}
-	c, err := rn.client(ctx, a, tenantID, connID)
+	c, err := rn.client(ctx, a, tenantID, connID, rn.opts.MaxRetries)
 	if err != nil {
 		return nil, err
 	}
@@ -305,8 +305,9 @@ type boundClient struct {
 }
 
 // client returns the pax8 client for tenantID's connection connID, after
-// checking that action a can run on it.
-func (rn *Runner) client(ctx context.Context, a Action, tenantID, connID string) (boundClient, error) {
+// checking that action a can run on it; retries overrides the client's
+// retry budget.
+func (rn *Runner) client(ctx context.Context, a Action, tenantID, connID string, retries *int) (boundClient, error) {
 	tok, err := rn.tokens.TenantToken(ctx, tenantID, connID)
 	if err != nil {
 		return boundClient{}, err
@@ -316,8 +317,8 @@ func (rn *Runner) client(ctx context.Context, a Action, tenantID, connID string)
 		return boundClient{}, &InputError{Msg: fmt.Sprintf("action %s needs a %s connection", a.Name, a.Provider)}
 	}
 	opts := []pax8.Option{pax8.WithBaseURL(p.API.BaseURL), pax8.WithConcurrency(rn.opts.Concurrency), pax8.WithLogger(rn.log)}
-	if rn.opts.MaxRetries != nil {
-		opts = append(opts, pax8.WithMaxRetries(*rn.opts.MaxRetries))
+	if retries != nil {
+		opts = append(opts, pax8.WithMaxRetries(*retries))
 	}
 	return boundClient{ctx: upstream.WithToken(ctx, tok), pax8: pax8.NewClient(rn.hc, opts...)}, nil
 }

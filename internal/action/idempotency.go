@@ -93,6 +93,9 @@ func keyAndHash(name, connID, header string, input []byte) (string, []byte, erro
 		if !ok {
 			return "", nil, &InputError{Field: "idempotency_key", Msg: "must be a string"}
 		}
+		if s == "" {
+			return "", nil, &InputError{Field: "idempotency_key", Msg: "must not be empty"}
+		}
 		if header != "" && s != header {
 			return "", nil, &InputError{Field: "idempotency_key", Msg: "differs from the Idempotency-Key header"}
 		}
@@ -211,7 +214,9 @@ func (rn *Runner) attempt(ctx context.Context, a Action, rec store.IdempotencyKe
 	// Whatever the caller does, the outcome must be recorded.
 	ctx = context.WithoutCancel(ctx)
 	st, tenantID, key, owner := rn.opts.Store, rec.TenantID, rec.Key, rec.Owner
-	c, err := rn.client(ctx, a, tenantID, connID)
+	// The client must not resend a write whose answer was lost (it
+	// would for PUT and DELETE): that is attempt's job, after looking.
+	c, err := rn.client(ctx, a, tenantID, connID, new(0))
 	if err != nil {
 		_ = st.ReleaseIdempotency(ctx, tenantID, key, owner, !rec.SentAt.IsZero())
 		return Answer{}, err

@@ -47,6 +47,9 @@ type Action struct {
 	// the write would have answered, best candidate first (several
 	// candidates: orders alike), or none.
 	look func(ctx context.Context, c *pax8.Client, raw []byte, since time.Time) ([]any, error)
+	// canon decodes a write's input and returns its idempotency_key and
+	// canonical form.
+	canon func(raw []byte) (*string, []byte, error)
 	// resource is the provider id of what a write's result created ("" when
 	// the same result may answer several keys, as an update does).
 	resource func(result any) string
@@ -80,6 +83,7 @@ func defineWrite[In, Out any](name, desc, method, path string,
 ) Action {
 	a := define(name, desc, method, path, fn)
 	a.Idempotent = true
+	a.canon = canonical[In]
 	a.look = func(ctx context.Context, c *pax8.Client, raw []byte, since time.Time) ([]any, error) {
 		in := new(In)
 		if err := decodeInput(raw, in); err != nil {

@@ -23,7 +23,7 @@ import (
 // IdempotencyField is the part of a write action's input that carries its
 // idempotency key, as an alternative to the Idempotency-Key header.
 type IdempotencyField struct {
-	IdempotencyKey string `json:"idempotency_key,omitempty" desc:"makes the write happen at most once for this key (up to 255 characters, kept 24 hours); the Idempotency-Key header does the same"`
+	IdempotencyKey *string `json:"idempotency_key,omitempty" desc:"makes the write happen at most once for this key (up to 255 characters, kept 24 hours); the Idempotency-Key header does the same"`
 }
 
 // MaxIdempotencyKey is the longest idempotency key accepted.
@@ -72,42 +72,53 @@ func checkKey(key string) error {
 	return nil
 }
 
-// keyAndHash returns the idempotency key (header, else the input's
-// idempotency_key; both must agree) and the request hash: SHA-256 over the
-// action name, the connection id and the input in canonical form (object
-// keys sorted, no space, idempotency_key left out).
-func keyAndHash(name, connID, header string, input []byte) (string, []byte, error) {
-	var v map[string]any
-	raw := bytes.TrimSpace(input)
-	if len(raw) == 0 {
-		raw = []byte("{}")
+// keyed is implemented by the inputs of write actions, through
+// [IdempotencyField].
+type keyed interface{ idempotency() *IdempotencyField }
+
+func (f *IdempotencyField) idempotency() *IdempotencyField { return f }
+
+// canonical decodes raw into a new In, strictly and validated like the
+// action itself does, and returns the idempotency_key it holds (nil when
+// absent) and the input re-encoded without it: one spelling for every
+// equal input (field order, spacing, "1" or 1 for a number).
+func canonical[In any](raw []byte) (*string, []byte, error) {
+	in := new(In)
+	if err := decodeInput(raw, in); err != nil {
+		return nil, nil, err
 	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	if err := d.Decode(&v); err != nil || v == nil {
-		return "", nil, &InputError{Msg: "the input must be a JSON object"}
+	var key *string
+	if k, ok := any(in).(keyed); ok {
+		f := k.idempotency()
+		key, f.IdempotencyKey = f.IdempotencyKey, nil
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return nil, nil, &InputError{Msg: "the input cannot be encoded"}
+	}
+	return key, b, nil
+}
+
+// keyAndHash returns the idempotency key (the header, else the input's
+// idempotency_key; both must agree) and the request hash: SHA-256 over the
+// action name, the connection id and the canonical input.
+func keyAndHash(a Action, connID, header string, input []byte) (string, []byte, error) {
+	field, canon, err := a.canon(input)
+	if err != nil {
+		return "", nil, err
 	}
 	key := header
-	if f, ok := v["idempotency_key"]; ok {
-		s, ok := f.(string)
-		if !ok {
-			return "", nil, &InputError{Field: "idempotency_key", Msg: "must be a string"}
-		}
-		if s == "" {
+	if field != nil {
+		if *field == "" {
 			return "", nil, &InputError{Field: "idempotency_key", Msg: "must not be empty"}
 		}
-		if header != "" && s != header {
+		if header != "" && *field != header {
 			return "", nil, &InputError{Field: "idempotency_key", Msg: "differs from the Idempotency-Key header"}
 		}
-		key = s
-		delete(v, "idempotency_key")
-	}
-	canon, err := json.Marshal(v)
-	if err != nil {
-		return "", nil, &InputError{Msg: "the input cannot be decoded"}
+		key = *field
 	}
 	h := sha256.New()
-	for _, part := range [][]byte{[]byte(name), []byte(connID), canon} {
+	for _, part := range [][]byte{[]byte(a.Name), []byte(connID), canon} {
 		fmt.Fprintf(h, "%d:", len(part))
 		h.Write(part)
 	}
@@ -138,7 +149,7 @@ func (rn *Runner) RunKeyed(ctx context.Context, tenantID, connID, name, key stri
 		}
 		return rn.answer(rn.Run(ctx, tenantID, connID, name, input))
 	}
-	key, hash, err := keyAndHash(name, connID, key, input)
+	key, hash, err := keyAndHash(a, connID, key, input)
 	if err != nil {
 		return Answer{}, err
 	}

@@ -179,9 +179,10 @@ func TestIdempotencyBadKey(t *testing.T) {
 	}
 }
 
-// TestIdempotencyPerTenant: tenant B using tenant A's key neither sees A's
-// answer nor waits for A's attempt in flight; A's own duplicate waits.
-func TestIdempotencyPerTenant(t *testing.T) {
+// TestIdempotencyPerTenantSEC43: tenant B using tenant A's key neither
+// sees A's answer nor waits for A's attempt in flight; A's own duplicate
+// waits (SEC-43, caller isolation).
+func TestIdempotencyPerTenantSEC43(t *testing.T) {
 	e := newEnv(t, action.Options{})
 	if r := e.callKey(e.conn.ID, "pax8.create_company", "shared", companyBody("Tenant A Co")); r.status != http.StatusOK {
 		t.Fatalf("A create_company = %d %s", r.status, r.raw)

@@ -233,6 +233,8 @@ func (rn *Runner) attempt(ctx context.Context, a Action, rec store.IdempotencyKe
 		return Answer{}, err
 	}
 	ctx = c.ctx
+	stop := rn.renew(ctx, rec)
+	defer stop()
 	sentAt := rec.SentAt
 	if !sentAt.IsZero() {
 		// An earlier attempt's answer was lost: look before sending again.
@@ -325,6 +327,34 @@ func lostAnswer(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.As(err, &ne) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// renew extends rec's lease every third of its length while an attempt
+// runs, so that a slow provider does not let a duplicate take the key
+// over; the returned func stops it.
+func (rn *Runner) renew(ctx context.Context, rec store.IdempotencyKey) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(rn.opts.IdempotencyLease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				until := rn.opts.Now().Add(rn.opts.IdempotencyLease)
+				if err := rn.opts.Store.RenewIdempotency(ctx, rec.TenantID, rec.Key, rec.Owner, until); err != nil {
+					if !errors.Is(err, store.ErrConflict) {
+						rn.log.WarnContext(ctx, "renew idempotency lease", "error", err)
+					}
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
 
 // owner returns a lease owner id for one attempt.

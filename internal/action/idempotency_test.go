@@ -39,10 +39,11 @@ func (e *env) callAt(base, conn, name, key, body string) reply {
 
 // newReplica serves e's actions from a second API server with its own
 // broker and runner on e's store: another replica.
-func newReplica(t *testing.T, e *env) string {
+func newReplica(t *testing.T, e *env, ao action.Options) string {
 	t.Helper()
 	b := e.Replica(t, "replica-2", nil)
-	r, err := action.New(action.Options{Tokens: b, Providers: e.Providers, Store: e.Store})
+	ao.Tokens, ao.Providers, ao.Store = b, e.Providers, e.Store
+	r, err := action.New(ao)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +238,7 @@ func companyBody(name string) string {
 // answer; one order is placed.
 func TestIdempotencyConcurrent(t *testing.T) {
 	e := newEnv(t, action.Options{})
-	replica := newReplica(t, e)
+	replica := newReplica(t, e, action.Options{})
 	f := e.orderFixture()
 	before := e.orders(f.company)
 	// The first POST is slow, so the others arrive while it is in flight.
@@ -259,6 +260,30 @@ func TestIdempotencyConcurrent(t *testing.T) {
 		if r.status != http.StatusOK || string(r.Result) != string(answers[0].Result) {
 			t.Errorf("caller %d = %d %s, want 200 and caller 0's answer %s", i, r.status, r.raw, answers[0].Result)
 		}
+	}
+	if got := e.orders(f.company); got != before+1 {
+		t.Errorf("%d orders placed, want 1", got-before)
+	}
+}
+
+// TestIdempotencyLeaseRenewed: an attempt slower than its lease renews it,
+// so a duplicate on another replica waits instead of taking the key over
+// and ordering again.
+func TestIdempotencyLeaseRenewed(t *testing.T) {
+	ao := action.Options{IdempotencyLease: 300 * time.Millisecond}
+	e := newEnv(t, ao)
+	replica := newReplica(t, e, ao)
+	f := e.orderFixture()
+	before := e.orders(f.company)
+	e.fault(sandbox.Fault{Kind: "slow", Endpoint: "api", Delay: 1200 * time.Millisecond})
+	var wg sync.WaitGroup
+	var first reply
+	wg.Go(func() { first = e.callKey(e.conn.ID, "pax8.create_order", "slow-order", f.body(4)) })
+	time.Sleep(100 * time.Millisecond)
+	dup := e.callAt(replica, e.conn.ID, "pax8.create_order", "slow-order", f.body(4))
+	wg.Wait()
+	if first.status != http.StatusOK || dup.status != http.StatusOK || dup.raw != first.raw {
+		t.Errorf("first = %d %s, duplicate = %d %s; want the same 200", first.status, first.raw, dup.status, dup.raw)
 	}
 	if got := e.orders(f.company); got != before+1 {
 		t.Errorf("%d orders placed, want 1", got-before)

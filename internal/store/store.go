@@ -556,6 +556,11 @@ type Store interface {
 	// (another took it over, or it is done) and ErrNotFound for an unknown
 	// key.
 	MarkIdempotencySent(ctx context.Context, tenantID, key, owner string, now time.Time) error
+	// RenewIdempotency extends owner's lease on the in-flight key to
+	// until, for an attempt that runs longer than its lease. It returns
+	// ErrConflict when the key is not in flight for owner and ErrNotFound
+	// for an unknown key.
+	RenewIdempotency(ctx context.Context, tenantID, key, owner string, until time.Time) error
 	// CompleteIdempotency records the answer of owner's in-flight key:
 	// state done, lease cleared. It returns ErrConflict when the key is
 	// not in flight for owner (its lease lapsed and another took it over,

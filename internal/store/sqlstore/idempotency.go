@@ -119,6 +119,14 @@ WHERE tenant_id = $1 AND idem_key = $2 AND lease_owner = $3 AND state = 'in_flig
 		tenantID, key, owner, db.d.timeArg(now))
 }
 
+// RenewIdempotency implements [store.Store].
+func (db *DB) RenewIdempotency(ctx context.Context, tenantID, key, owner string, until time.Time) error {
+	return db.ownedUpdate(ctx, "renew idempotency key", tenantID, key,
+		`UPDATE idempotency_keys SET lease_expires_at = $4
+WHERE tenant_id = $1 AND idem_key = $2 AND lease_owner = $3 AND state = 'in_flight'`,
+		tenantID, key, owner, db.d.timeArg(until))
+}
+
 // CompleteIdempotency implements [store.Store].
 func (db *DB) CompleteIdempotency(ctx context.Context, tenantID, key, owner string, status int, body []byte, resourceID string) error {
 	return db.ownedUpdate(ctx, "complete idempotency key", tenantID, key,

@@ -54,6 +54,16 @@ func testIdempotency(t *testing.T, s store.Store) {
 		t.Fatalf("MarkIdempotencySent(again) = %v", err)
 	}
 
+	// A renewed lease keeps duplicates out past the first lease.
+	if err := s.RenewIdempotency(ctx, "t1", "k1", "p2", now.Add(time.Hour)); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("RenewIdempotency(not owner) = %v, want ErrConflict", err)
+	}
+	if err := s.RenewIdempotency(ctx, "t1", "k1", "p1", now.Add(90*time.Second)); err != nil {
+		t.Fatalf("RenewIdempotency = %v", err)
+	}
+	if _, started, err := s.BeginIdempotency(ctx, newIdemKey("t1", "k1", "p2", now), now.Add(80*time.Second)); err != nil || started {
+		t.Errorf("BeginIdempotency(renewed lease) = %v, %v; want not started", started, err)
+	}
 	// The lease lapses: a successor takes over and learns it was sent.
 	later := now.Add(2 * time.Minute)
 	got, started, err = s.BeginIdempotency(ctx, newIdemKey("t1", "k1", "p2", later), later)

@@ -392,3 +392,31 @@ func TestSetQuantity(t *testing.T) {
 		t.Errorf("set_quantity 0 = %d %s, want 400 on quantity", r.status, r.raw)
 	}
 }
+
+// TestIdempotencyFreedAndExpired: a write Pax8 refused frees its key, so a
+// corrected request may use it; a done key is forgotten after 24 hours.
+func TestIdempotencyFreedAndExpired(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e := newEnv(t, action.Options{Now: clock})
+	f := e.orderFixture()
+	bad := orderFixture{company: f.company, product: "00000000-0000-0000-0000-000000000000"}
+	r := e.callKey(e.conn.ID, "pax8.create_order", "fix-me", bad.body(1))
+	if r.status < 400 || r.status >= 500 || r.Error.Code != "upstream_rejected" && r.Error.Code != "upstream_not_found" {
+		t.Fatalf("order of an unknown product = %d %s, want a 4xx from Pax8", r.status, r.raw)
+	}
+	first := e.callKey(e.conn.ID, "pax8.create_order", "fix-me", f.body(1))
+	if first.status != http.StatusOK {
+		t.Fatalf("corrected order with the same key = %d %s, want 200", first.status, first.raw)
+	}
+	if r := e.callKey(e.conn.ID, "pax8.create_order", "fix-me", f.body(2)); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("other body within 24 h = %d %s, want 422", r.status, r.raw)
+	}
+	mu.Lock()
+	now = now.Add(24*time.Hour + time.Second)
+	mu.Unlock()
+	if r := e.callKey(e.conn.ID, "pax8.create_order", "fix-me", f.body(2)); r.status != http.StatusOK || r.header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("other body after 24 h = %d %s, want a new 200", r.status, r.raw)
+	}
+}

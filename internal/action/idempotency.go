@@ -26,6 +26,9 @@ type IdempotencyField struct {
 	IdempotencyKey *string `json:"idempotency_key,omitempty" desc:"makes the write happen at most once for this key (up to 255 characters, kept 24 hours); the Idempotency-Key header does the same"`
 }
 
+// maxAttempt bounds one keyed write, looks and resends included.
+const maxAttempt = 5 * time.Minute
+
 // MaxIdempotencyKey is the longest idempotency key accepted.
 const MaxIdempotencyKey = 255
 
@@ -222,8 +225,10 @@ func resultJSON(res any) ([]byte, error) {
 
 // attempt runs the write for the key rec that this process holds.
 func (rn *Runner) attempt(ctx context.Context, a Action, rec store.IdempotencyKey, connID string, input []byte) (Answer, error) {
-	// Whatever the caller does, the outcome must be recorded.
-	ctx = context.WithoutCancel(ctx)
+	// Whatever the caller does, the outcome must be recorded; a hung
+	// provider still ends the attempt (its lease is renewed meanwhile).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), maxAttempt)
+	defer cancel()
 	st, tenantID, key, owner := rn.opts.Store, rec.TenantID, rec.Key, rec.Owner
 	// The client must not resend a write whose answer was lost (it
 	// would for PUT and DELETE): that is attempt's job, after looking.

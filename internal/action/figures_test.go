@@ -37,7 +37,7 @@ func TestIdempotencyFigures(t *testing.T) {
 		start := time.Now()
 		for i := range n {
 			if i%10 == 9 {
-				e.fault(sandbox.Fault{Kind: "lost_after_write"})
+				e.fault(sandbox.Fault{Kind: "drop_after", Endpoint: "api"})
 			}
 			key := ""
 			if keyed {

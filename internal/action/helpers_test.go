@@ -58,9 +58,10 @@ type reply struct {
 		Message  string `json:"message"`
 		Field    string `json:"field"`
 		Upstream *struct {
-			Status  int    `json:"status"`
-			Type    string `json:"type"`
-			Message string `json:"message"`
+			Status   int    `json:"status"`
+			Type     string `json:"type"`
+			Message  string `json:"message"`
+			Instance string `json:"instance"`
 		} `json:"upstream"`
 	} `json:"error"`
 }

@@ -303,8 +303,8 @@ func TestIdempotencyLostAnswer(t *testing.T) {
 		t.Fatal("too few active subscriptions")
 	}
 	for i, fault := range []sandbox.Fault{
-		{Kind: "lost_after_write"},
-		{Kind: "lost_after_write", Status: http.StatusBadGateway},
+		{Kind: "drop_after", Endpoint: "api"},
+		{Kind: "server_error_after", Endpoint: "api", Status: http.StatusBadGateway},
 		{Kind: "server_error", Endpoint: "api"},
 	} {
 		t.Run(fmt.Sprintf("%s %d", fault.Kind, fault.Status), func(t *testing.T) {
@@ -354,7 +354,7 @@ func TestIdempotencyRetryAfterLostAnswer(t *testing.T) {
 	e := newEnv(t, action.Options{})
 	f := e.orderFixture()
 	before := e.orders(f.company)
-	e.fault(sandbox.Fault{Kind: "lost_after_write"})
+	e.fault(sandbox.Fault{Kind: "drop_after", Endpoint: "api"})
 	e.fault(sandbox.Fault{Kind: "server_error", Endpoint: "api"})
 	r := e.callKey(e.conn.ID, "pax8.create_order", "retry-me", f.body(9))
 	if r.status < 500 {

@@ -155,7 +155,7 @@ func (b *Broker) refreshOwned(ctx context.Context, p provider.Provider, c store.
 	if journal {
 		nc, err := b.beginAttempt(ctx, c, now)
 		if err != nil {
-			b.settle(p, g, nil)
+			g.cancel()
 			b.release(ctx, c.ID)
 			return Token{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
 		}

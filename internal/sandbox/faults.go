@@ -35,8 +35,6 @@ type Fault struct {
 	// such as "2s".
 	Delay time.Duration `json:"-"`
 	// Status overrides the HTTP status of "server_error" (default 500),
-	// makes "lost_after_write" answer that status instead of closing the
-	// connection,
 	// "html" (default 502), "outage" and "jwks_unavailable" (default 503)
 	// faults.
 	Status int `json:"status,omitempty"`
@@ -124,9 +122,9 @@ var withRevoke = append(slices.Clip(generic), endpointRevoke)
 var faultKinds = map[string][]string{
 	"invalid_grant":       {endpointToken},
 	"server_error":        withRevoke,
-	"server_error_after":  {endpointToken},
+	"server_error_after":  {endpointToken, endpointAPI},
+	"drop_after":          {endpointAPI},
 	"slow_after":          {endpointToken},
-	"lost_after_write":    {endpointAPI},
 	"slow":                withRevoke,
 	"malformed":           {endpointToken, endpointUserinfo, endpointAPI},
 	"html":                withRevoke,

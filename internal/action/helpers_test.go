@@ -39,6 +39,9 @@ func newEnvWith(t *testing.T, to testenv.Options, ao action.Options) *env {
 	e.conn = e.Connect(t, e.tenant, testenv.Partner)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ao.Tokens, ao.Providers, ao.Logger = e.Broker, e.Providers, log
+	if ao.Store == nil {
+		ao.Store = e.Store
+	}
 	r, err := action.New(ao)
 	if err != nil {
 		t.Fatal(err)

@@ -207,6 +207,8 @@ func (a *App) build(ctx context.Context) error {
 		Providers: a.providers,
 		Base:      base,
 		Logger:    a.log.With("component", "action"),
+		Store:     a.store,
+		Now:       a.now,
 	})
 	if err != nil {
 		return fmt.Errorf("build actions: %w", err)

@@ -77,6 +77,8 @@ const (
 	CodeUpstreamForbidden    Code = "upstream_forbidden"
 	CodeUpstreamRateLimited  Code = "upstream_rate_limited"
 	CodeUpstreamUnauthorized Code = "upstream_unauthorized"
+	CodeIdempotencyKeyReused Code = "idempotency_key_reused"
+	CodeIdempotencyKeyInUse  Code = "idempotency_key_in_use"
 )
 
 // StatusClientClosed is recorded (nginx's 499) when the caller went away
@@ -133,6 +135,8 @@ var registry = []CodeInfo{
 	{CodeUpstreamForbidden, []int{http.StatusForbidden}, "the provider forbids the request"},
 	{CodeUpstreamRateLimited, []int{http.StatusTooManyRequests}, "the provider is rate limiting; retry after Retry-After"},
 	{CodeUpstreamUnauthorized, []int{http.StatusBadGateway}, "the provider refused the connection's token, even after a refresh"},
+	{CodeIdempotencyKeyReused, []int{http.StatusUnprocessableEntity}, "the Idempotency-Key was first used with another request (action, input or connection)"},
+	{CodeIdempotencyKeyInUse, []int{http.StatusConflict}, "a request with this Idempotency-Key is still running; retry after Retry-After"},
 }
 
 var byCode = func() map[Code]CodeInfo {

@@ -384,6 +384,42 @@ type ConnectionCount struct {
 	N        int
 }
 
+// IdempotencyState is where an [IdempotencyKey]'s request stands.
+type IdempotencyState string
+
+// Idempotency key states.
+const (
+	// IdempotencyInFlight: a process holds the lease and is sending, or
+	// about to send, the request.
+	IdempotencyInFlight IdempotencyState = "in_flight"
+	// IdempotencyDone: the answer (Status, Body) is recorded.
+	IdempotencyDone IdempotencyState = "done"
+)
+
+// IdempotencyKey is one tenant's Idempotency-Key for a write action: the
+// hash of the request it was first used with and, once done, the answer.
+// Keys are scoped by TenantID: two tenants may use the same Key.
+type IdempotencyKey struct {
+	TenantID    string
+	Key         string
+	RequestHash []byte
+	State       IdempotencyState
+	// Owner holds the lease on an in-flight key until LeaseExpiresAt.
+	Owner          string
+	LeaseExpiresAt time.Time
+	// SentAt is when the request was first sent to the provider (zero:
+	// never), so a successor knows it must look before sending again.
+	SentAt time.Time
+	// Status and Body are the recorded answer of a done key.
+	Status int
+	Body   []byte
+	// ResourceID is the provider's id of what the write created or
+	// changed ("" for none); one tenant's keys never share one.
+	ResourceID string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
 // ConnectionFilter narrows ListConnections. Empty fields match everything.
 type ConnectionFilter struct {
 	TenantID string
@@ -587,6 +623,46 @@ type Store interface {
 	// GetMappingLinkByTokenHash returns ErrNotFound for an unknown hash.
 	// Expiry is the caller's check; DeleteExpired removes expired links.
 	GetMappingLinkByTokenHash(ctx context.Context, hash []byte) (MappingLink, error)
+
+	// BeginIdempotency looks up k's (TenantID, Key) at now, first deleting
+	// it if it expired (ExpiresAt not after now). When there is none, it
+	// stores k as in flight, leased to k.Owner until k.LeaseExpiresAt
+	// (k.State, SentAt, Status, Body and ResourceID are ignored; a zero
+	// CreatedAt is now), and returns it with started true. When an
+	// in-flight key's lease has lapsed at now, it leases it to k.Owner
+	// (keeping its RequestHash and SentAt) and returns it with started
+	// true. Otherwise it returns the stored key, done or leased by
+	// another, with started false. Comparing request hashes is the
+	// caller's job. Of concurrent callers, at most one starts.
+	BeginIdempotency(ctx context.Context, k IdempotencyKey, now time.Time) (_ IdempotencyKey, started bool, _ error)
+	// MarkIdempotencySent sets the in-flight key's SentAt to now unless it
+	// is set. It returns ErrConflict when the key is not in flight for owner
+	// (another took it over, or it is done) and ErrNotFound for an unknown
+	// key.
+	MarkIdempotencySent(ctx context.Context, tenantID, key, owner string, now time.Time) error
+	// RenewIdempotency extends owner's lease on the in-flight key to
+	// until, for an attempt that runs longer than its lease. It returns
+	// ErrConflict when the key is not in flight for owner and ErrNotFound
+	// for an unknown key.
+	RenewIdempotency(ctx context.Context, tenantID, key, owner string, until time.Time) error
+	// CompleteIdempotency records the answer of owner's in-flight key:
+	// state done, lease cleared. It returns ErrConflict when the key is
+	// not in flight for owner (its lease lapsed and another took it over,
+	// or it is done), ErrNotFound for an unknown key, and ErrAlreadyExists when
+	// resourceID is not empty and another of the tenant's keys recorded
+	// it; in every error case nothing changes.
+	CompleteIdempotency(ctx context.Context, tenantID, key, owner string, status int, body []byte, resourceID string) error
+	// ReleaseIdempotency gives up owner's in-flight key. With keep unset
+	// it deletes the key (the request changed nothing: a new attempt may
+	// start from scratch); with keep set it keeps the key in flight, with
+	// its SentAt, and clears the lease so that the next caller takes it
+	// over at once (the answer was lost: the successor must look before
+	// sending again). Another owner's key or a done key is left alone.
+	ReleaseIdempotency(ctx context.Context, tenantID, key, owner string, keep bool) error
+	// PurgeIdempotency deletes keys that expired (ExpiresAt not after
+	// now), except in-flight keys whose lease is live, and returns how
+	// many rows went.
+	PurgeIdempotency(ctx context.Context, now time.Time) (int, error)
 
 	// Meta stores small operator values such as the vault key fingerprint.
 	GetMeta(ctx context.Context, key string) (string, error)

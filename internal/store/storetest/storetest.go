@@ -58,6 +58,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IntegrationTenants", testIntegrationTenants},
 		{"APIKeyLifecycle", testAPIKeyLifecycle},
 		{"SpendConnectLink", testSpendConnectLink},
+		{"Idempotency", testIdempotency},
+		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"CountConnectLinks", testCountConnectLinks},
 		{"DeleteTenant", testDeleteTenant},
 		{"IntegrationBroken", testIntegrationBroken},

@@ -77,6 +77,10 @@ type Options struct {
 	Metrics *Metrics
 	// Quotas bound what each tenant may hold or make.
 	Quotas Quotas
+	// ResultSecret signs the connect results added to return_to: each
+	// tenant's key is [connectresult.DeriveKey] of it (default: derived
+	// from the vault's primary key, see [vault.Keyring.Derive]).
+	ResultSecret []byte
 }
 
 // Broker runs connect flows and keeps grants alive. It is safe for
@@ -160,6 +164,9 @@ func New(opts Options) (*Broker, error) {
 		opts.Metrics = NewMetrics(nil)
 	}
 	opts.Quotas.setDefaults()
+	if len(opts.ResultSecret) == 0 {
+		opts.ResultSecret = opts.Vault.Derive("connect result")
+	}
 	b := &Broker{
 		opts:         opts,
 		vault:        opts.Vault,

@@ -24,6 +24,8 @@ type errorPage struct {
 	Title   string
 	Message string
 	Code    string
+	// Back is the application's return_to with the signed failure, or "".
+	Back string
 }
 
 var funcs = template.FuncMap{
@@ -104,6 +106,12 @@ var codeTitles = map[broker.Code]string{
 // fail is the pages' one error adapter: it logs the cause and shows the
 // broker's safe message (a generic one for internal errors).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.failBack(w, r, err, "")
+}
+
+// failBack is fail with a link back to the application: back is its
+// return_to with the signed outcome, or "" when none is known.
+func (h *Handler) failBack(w http.ResponseWriter, r *http.Request, err error, back string) {
 	code := broker.CodeOf(err)
 	status := codeStatus(code)
 	msg := "Something went wrong on our side. Please try again later."
@@ -119,7 +127,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if t, ok := codeTitles[code]; ok {
 		title = t
 	}
-	h.page(w, r, status, "error", errorPage{Title: title, Message: msg, Code: string(code)})
+	h.page(w, r, status, "error", errorPage{Title: title, Message: msg, Code: string(code), Back: back})
 }
 
 // sentence capitalises msg and ends it with a full stop.

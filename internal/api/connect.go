@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"net/http"
 	"time"
 
@@ -31,8 +32,8 @@ func (s *Server) createConnectSession(w http.ResponseWriter, r *http.Request) er
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if req.Provider == "" && req.IntegrationID == "" {
-		return errorf(http.StatusBadRequest, codeInvalidRequest, "provider or integration_id is required")
+	if req.Provider == "" && req.IntegrationID == "" && req.ConnectionID == "" {
+		return errorf(http.StatusBadRequest, codeInvalidRequest, "provider, integration_id or connection_id is required")
 	}
 	l, err := s.broker.CreateLink(r.Context(), callerTenant(r), broker.LinkRequest{
 		IntegrationID: req.IntegrationID,
@@ -51,5 +52,21 @@ func (s *Server) createConnectSession(w http.ResponseWriter, r *http.Request) er
 		URL:           l.URL,
 		ExpiresAt:     l.ExpiresAt,
 		IntegrationID: l.IntegrationID,
+	})
+}
+
+type resultKeyJSON struct {
+	// Key is the tenant's connect result key, base64url without padding.
+	Key       string `json:"key"`
+	Algorithm string `json:"algorithm"`
+}
+
+// connectResultKey is GET /v1/connect-result-key: the key the tenant's
+// application verifies connect results with (package connectresult).
+func (s *Server) connectResultKey(w http.ResponseWriter, r *http.Request) error {
+	w.Header()["Cache-Control"] = noStore
+	return writeJSON(w, http.StatusOK, resultKeyJSON{
+		Key:       base64.RawURLEncoding.EncodeToString(s.broker.ResultKey(callerTenant(r))),
+		Algorithm: "HMAC-SHA256",
 	})
 }

@@ -41,6 +41,15 @@ type Link struct {
 
 // CreateLink creates a connect link for tenantID.
 func (b *Broker) CreateLink(ctx context.Context, tenantID string, req LinkRequest) (Link, error) {
+	if req.IntegrationID == "" && req.Provider == "" && req.ConnectionID != "" {
+		// A reauthorization needs nothing but the connection: its
+		// integration is the connection's.
+		c, err := b.getConnection(ctx, req.ConnectionID)
+		if err != nil || c.TenantID != tenantID {
+			return Link{}, errorf(CodeNotFound, err, "connection %s not found", req.ConnectionID)
+		}
+		req.IntegrationID = c.IntegrationID
+	}
 	in, err := b.resolveIntegration(ctx, tenantID, req.IntegrationID, req.Provider)
 	if err != nil {
 		return Link{}, err
@@ -224,7 +233,7 @@ func (b *Broker) resolveIntegration(ctx context.Context, tenantID, id, providerN
 		return in, nil
 	}
 	if providerName == "" {
-		return store.Integration{}, errorf(CodeInvalidRequest, nil, "integration_id or provider is required")
+		return store.Integration{}, errorf(CodeInvalidRequest, nil, "integration_id, provider or connection_id is required")
 	}
 	all, err := b.st.ListIntegrations(ctx, tenantID)
 	if err != nil {

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SpendConnectLink", testSpendConnectLink},
 		{"CountConnectLinks", testCountConnectLinks},
 		{"DeleteTenant", testDeleteTenant},
+		{"EndUserFilter", testEndUserFilter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))

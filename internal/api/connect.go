@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/grantd/grantd/internal/broker"
+	"github.com/grantd/grantd/internal/store"
 )
 
 type connectSessionRequest struct {
@@ -16,6 +17,17 @@ type connectSessionRequest struct {
 	// AllowAccountChange lets a reauthorization (connection_id) come back
 	// with another vendor account.
 	AllowAccountChange bool `json:"allow_account_change"`
+	// EndUser and Tags are the application's labels, stored on the
+	// connection, filterable in GET /v1/connections and sent in webhooks.
+	EndUser endUserJSON `json:"end_user,omitzero"`
+	Tags    []string    `json:"tags,omitempty"`
+}
+
+// endUserJSON is the application's user a connection is for.
+type endUserJSON struct {
+	ID          string `json:"id,omitempty"`
+	Email       string `json:"email,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
 }
 
 type connectSessionJSON struct {
@@ -42,6 +54,8 @@ func (s *Server) createConnectSession(w http.ResponseWriter, r *http.Request) er
 		ConnectionID:  req.ConnectionID,
 
 		AllowAccountChange: req.AllowAccountChange,
+		EndUser:            store.EndUser(req.EndUser),
+		Tags:               req.Tags,
 	})
 	if err != nil {
 		return err

@@ -230,7 +230,8 @@ func setDefault(d *time.Duration, v time.Duration) {
 }
 
 func (b *Broker) event(ctx context.Context, c store.Connection, kind, detail string) {
-	e := store.Event{TenantID: c.TenantID, ConnectionID: c.ID, Kind: kind, Detail: detail, CreatedAt: b.now().UTC()}
+	e := store.Event{TenantID: c.TenantID, ConnectionID: c.ID, Kind: kind, Detail: detail, CreatedAt: b.now().UTC(),
+		EndUser: c.EndUser, Tags: c.Tags}
 	id, err := b.st.AddEvent(ctx, e)
 	if err != nil {
 		b.log.ErrorContext(ctx, "store event", "connection_id", c.ID, "kind", kind, "err", err)

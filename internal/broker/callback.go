@@ -244,6 +244,14 @@ func (b *Broker) saveConnection(ctx context.Context, p provider.Provider, in sto
 		if claims != nil {
 			c.Subject, c.Email = claims.Subject, claims.Email
 		}
+		c.RequestedScopes = s.Scopes
+		// A reauthorization link without labels keeps the connection's.
+		if s.EndUser != (store.EndUser{}) {
+			c.EndUser = s.EndUser
+		}
+		if len(s.Tags) > 0 {
+			c.Tags = s.Tags
+		}
 	}
 	var c, old store.Connection
 	kind := "connected"

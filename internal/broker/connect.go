@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,11 @@ type LinkRequest struct {
 	// always creates a new connection.
 	ConnectionID       string
 	AllowAccountChange bool
+	// EndUser and Tags are the application's names for the user and the
+	// connection; they are stored on the connection and sent in webhooks.
+	// See [CheckLabels] for their limits.
+	EndUser store.EndUser
+	Tags    []string
 }
 
 // Link is a connect page URL, shown once: only its hash is stored.
@@ -49,6 +55,9 @@ func (b *Broker) CreateLink(ctx context.Context, tenantID string, req LinkReques
 			return Link{}, errorf(CodeNotFound, err, "connection %s not found", req.ConnectionID)
 		}
 		req.IntegrationID = c.IntegrationID
+	}
+	if err := CheckLabels(req.EndUser, req.Tags); err != nil {
+		return Link{}, err
 	}
 	in, err := b.resolveIntegration(ctx, tenantID, req.IntegrationID, req.Provider)
 	if err != nil {
@@ -99,6 +108,8 @@ func (b *Broker) CreateLink(ctx context.Context, tenantID string, req LinkReques
 		CreatedAt:     now,
 
 		AllowAccountChange: req.AllowAccountChange,
+		EndUser:            req.EndUser,
+		Tags:               slices.Clone(req.Tags),
 	}
 	if err := b.st.CreateConnectLink(ctx, l); err != nil {
 		return Link{}, errorf(CodeInternal, err, "connect link cannot be stored")
@@ -188,6 +199,8 @@ func (b *Broker) Start(ctx context.Context, linkToken, browserSecret string) (st
 
 		LinkID:             page.Link.ID,
 		AllowAccountChange: page.Link.AllowAccountChange,
+		EndUser:            page.Link.EndUser,
+		Tags:               page.Link.Tags,
 	}
 	if s.Nonce, err = b.seal("connect_session", s.ID, "nonce", nonce); err != nil {
 		return "", errorf(CodeInternal, err, "the authorization cannot be started")

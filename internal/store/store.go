@@ -259,6 +259,11 @@ type Event struct {
 	Kind         string
 	Detail       string
 	CreatedAt    time.Time
+	// EndUser and Tags are the connection's when the event happened, for
+	// webhooks. They are not stored with the event: a delivery rebuilt
+	// from the events table after a crash goes without them.
+	EndUser EndUser
+	Tags    []string
 }
 
 // DeliveryState is where a webhook delivery stands in the outbox.

@@ -150,6 +150,17 @@ func (c *Config) ResolveSecrets(getenv func(string) string) {
 			}
 		}
 	}
+	switch {
+	case c.Connect.ResultSecretEnv != "" || c.Connect.ResultSecretFile != "":
+		if v, ok := c.secret("connect.result_secret", c.Connect.ResultSecretEnv, c.Connect.ResultSecretFile, getenv); ok {
+			c.Connect.ResultSecret = v
+		}
+	default:
+		c.Connect.ResultSecret = Secret(getenv(DefaultResultSecretEnv))
+	}
+	if n := len(c.Connect.ResultSecret); n > 0 && n < 32 {
+		c.secretProblems = append(c.secretProblems, fmt.Errorf("connect.result_secret: is %d bytes, at least 32 are needed", n))
+	}
 	for i := range c.Webhooks {
 		w := &c.Webhooks[i]
 		if v, ok := c.secret(fmt.Sprintf("webhooks[%d].secret", i), w.SecretEnv, w.SecretFile, getenv); ok {

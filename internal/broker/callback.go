@@ -123,11 +123,10 @@ func (b *Broker) exchange(ctx context.Context, p provider.Provider, in store.Int
 	if err != nil {
 		return Connected{}, errorf(CodeInternal, err, "the authorization cannot be read")
 	}
-	params := map[string]string{
-		"grant_type":   "authorization_code",
-		"code":         code,
-		"redirect_uri": s.RedirectURI,
-	}
+	params := tokenParams(p)
+	params["grant_type"] = "authorization_code"
+	params["code"] = code
+	params["redirect_uri"] = s.RedirectURI
 	if p.PKCE {
 		params["code_verifier"] = verifier
 	}
@@ -153,7 +152,7 @@ func (b *Broker) exchange(ctx context.Context, p provider.Provider, in store.Int
 		}
 		return Connected{}, errorf(CodeTokenResponse, err, "%s did not issue tokens; start again", p.DisplayName)
 	}
-	if err := checkAccessAudience(tok.AccessToken, s.Audience); err != nil {
+	if err := b.checkAudience(ctx, p, tok.AccessToken, s.Audience); err != nil {
 		return Connected{}, errorf(CodeTokenResponse, err, "%s issued a token for another audience", p.DisplayName)
 	}
 	var claims *oauthx.IDClaims

@@ -216,6 +216,14 @@ func (b *Broker) Start(ctx context.Context, linkToken, browserSecret string) (st
 		return "", errorf(CodeInternal, err, "provider %s has a bad authorize URL", p.Name)
 	}
 	q := u.Query()
+	// The provider's static parameters first, so nothing grantd sets
+	// below can be overridden (config load refuses such entries anyway).
+	for k, v := range p.AuthorizeParams {
+		q.Set(k, v)
+	}
+	if p.Resource != "" {
+		q.Set("resource", p.Resource) // RFC 8707 §2.1
+	}
 	q.Set("response_type", "code")
 	q.Set("client_id", in.ClientID)
 	q.Set("redirect_uri", in.RedirectURI)

@@ -215,7 +215,7 @@ func (b *Broker) refreshRequest(ctx context.Context, p provider.Provider, c stor
 		ClientAuth:   p.ClientAuth,
 		ClientID:     in.ClientID,
 		ClientSecret: secret,
-		Params:       map[string]string{},
+		Params:       tokenParams(p),
 	}
 	switch p.Grant {
 	case provider.AuthorizationCode:

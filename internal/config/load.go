@@ -66,7 +66,7 @@ func decode(b []byte, c *Config) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return hintSecrets(err)
+		return hintSecrets(explainUnknown(b, err))
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -79,8 +79,9 @@ func decode(b []byte, c *Config) error {
 // which looks like an inline secret.
 func hintSecrets(err error) error {
 	msg := err.Error()
-	for _, f := range []string{"field client_secret ", "field admin_key ", "field keys ", "field partner_token ", "field secret "} {
-		if strings.Contains(msg, f) {
+	for _, f := range []string{"client_secret", "admin_key", "keys", "partner_token", "secret"} {
+		if strings.Contains(msg, "field "+f+" ") || strings.Contains(msg, "."+f+": unknown field") ||
+			strings.Contains(msg, ": "+f+": unknown field") {
 			return fmt.Errorf("%w (secrets never go in the file: name an environment variable with *_env or a file with *_file)", err)
 		}
 	}

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"maps"
 	"bytes"
 	_ "embed"
 	"fmt"
@@ -49,6 +50,8 @@ func Builtin() []Provider {
 func (p Provider) Clone() Provider {
 	p.Scopes = slices.Clone(p.Scopes)
 	p.IDTokenAlgs = slices.Clone(p.IDTokenAlgs)
+	p.AuthorizeParams = maps.Clone(p.AuthorizeParams)
+	p.TokenParams = maps.Clone(p.TokenParams)
 	return p
 }
 

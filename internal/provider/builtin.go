@@ -1,10 +1,10 @@
 package provider
 
 import (
-	"maps"
 	"bytes"
 	_ "embed"
 	"fmt"
+	"maps"
 	"slices"
 
 	"go.yaml.in/yaml/v3"

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -37,6 +38,16 @@ type demoOptions struct {
 	// accessLog turns on server.access_log and info logging (load
 	// commands measuring its cost).
 	accessLog bool
+	// progress, when set, receives one line per start-up step (the demo
+	// command sets it to stderr; the load commands leave it nil).
+	progress io.Writer
+}
+
+// step prints one start-up step to o.progress.
+func (o demoOptions) step(format string, args ...any) {
+	if o.progress != nil {
+		fmt.Fprintf(o.progress, "grantd demo: "+format+"\n", args...)
+	}
 }
 
 func cmdDemo(ctx context.Context, e *env, args []string) error {
@@ -55,6 +66,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
+	o.progress = e.stderr
 	d, err := startDemo(ctx, e, o)
 	if err != nil {
 		return err
@@ -123,7 +135,9 @@ func startDemo(ctx context.Context, e *env, o demoOptions) (_ *demo, err error) 
 		return nil, fmt.Errorf("demo directory: %w", err)
 	}
 
+	o.step("using directory %s", d.dir)
 	// The sandbox: Pax8's documented behaviour, on loopback.
+	o.step("starting the sandbox (Pax8, Paxful and Daxko emulators)")
 	sbLn, err := listenLoopback(ctx, o.sandboxListen)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -136,6 +150,7 @@ func startDemo(ctx context.Context, e *env, o demoOptions) (_ *demo, err error) 
 	d.sandboxURL = "http://" + sbLn.Addr().String()
 	d.sandbox.SetBaseURL(d.sandboxURL)
 	d.serve(ctx, "sandbox", sbLn, d.sandbox.Handler())
+	o.step("sandbox listening on %s", d.sandboxURL)
 
 	// grantd's listener first: its address is the public URL the
 	// integration's redirect URI derives from.
@@ -157,6 +172,7 @@ func startDemo(ctx context.Context, e *env, o demoOptions) (_ *demo, err error) 
 		RedirectURIs: []string{in.RedirectURI},
 		Name:         "grantd demo",
 	})
+	o.step("opening the database and migrating it")
 	if d.app, err = app.Build(ctx, cfg, nil, logger); err != nil {
 		ln.Close()
 		return nil, err
@@ -167,6 +183,8 @@ func startDemo(ctx context.Context, e *env, o demoOptions) (_ *demo, err error) 
 		}
 	})
 
+	o.step("grantd listening on %s", d.publicURL)
+	o.step("creating the demo tenant, its API key and a connect link")
 	t, key, err := tenant.Create(ctx, d.app.Store(), "Demo MSP", time.Now())
 	if err != nil {
 		return nil, err
@@ -185,6 +203,7 @@ func startDemo(ctx context.Context, e *env, o demoOptions) (_ *demo, err error) 
 	if d.link, err = c.createSession(ctx, "", demoIntegrationID, ""); err != nil {
 		return nil, fmt.Errorf("create connect link: %w", err)
 	}
+	o.step("ready")
 	return d, nil
 }
 

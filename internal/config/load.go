@@ -89,16 +89,17 @@ func hintSecrets(err error) error {
 }
 
 // envOverrides maps environment variables to the settings they override.
+// Each names the YAML path it overrides (docs/configuration.md lists them).
 var envOverrides = []struct {
-	name string
-	set  func(c *Config, v string) error
+	name, path string
+	set        func(c *Config, v string) error
 }{
-	{"GRANTD_LISTEN", func(c *Config, v string) error { c.Listen = v; return nil }},
-	{"GRANTD_PUBLIC_URL", func(c *Config, v string) error { c.PublicURL = v; return nil }},
-	{"GRANTD_DATABASE", func(c *Config, v string) error { c.Database = v; return nil }},
-	{"GRANTD_LOG_LEVEL", func(c *Config, v string) error { c.LogLevel = v; return nil }},
-	{"GRANTD_LOG_FORMAT", func(c *Config, v string) error { c.LogFormat = v; return nil }},
-	{"GRANTD_DEV", func(c *Config, v string) error {
+	{"GRANTD_LISTEN", "listen", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"GRANTD_PUBLIC_URL", "public_url", func(c *Config, v string) error { c.PublicURL = v; return nil }},
+	{"GRANTD_DATABASE", "database", func(c *Config, v string) error { c.Database = v; return nil }},
+	{"GRANTD_LOG_LEVEL", "log_level", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"GRANTD_LOG_FORMAT", "log_format", func(c *Config, v string) error { c.LogFormat = v; return nil }},
+	{"GRANTD_DEV", "dev", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return fmt.Errorf("%q is not a boolean", v)

@@ -133,19 +133,21 @@ func (b *Broker) Link(ctx context.Context, token string) (LinkPage, error) {
 	if err != nil {
 		return LinkPage{}, errorf(CodeNotFound, err, "this connect link is not valid")
 	}
+	// From here on a failure still returns the link, so the page can send
+	// the user back to its return_to with the outcome.
 	if !l.UsedAt.IsZero() {
-		return LinkPage{}, errorf(CodeLinkUsed, nil, "this connect link was already used to connect; ask for a new one")
+		return LinkPage{Link: l}, errorf(CodeLinkUsed, nil, "this connect link was already used to connect; ask for a new one")
 	}
 	if !b.now().Before(l.ExpiresAt) {
-		return LinkPage{}, errorf(CodeLinkExpired, nil, "this connect link has expired; ask for a new one")
+		return LinkPage{Link: l}, errorf(CodeLinkExpired, nil, "this connect link has expired; ask for a new one")
 	}
 	in, err := b.st.GetIntegration(ctx, l.IntegrationID)
 	if err != nil || !b.MayUse(ctx, in, l.TenantID) {
-		return LinkPage{}, errorf(CodeNotFound, err, "the integration of this link no longer exists")
+		return LinkPage{Link: l}, errorf(CodeNotFound, err, "the integration of this link no longer exists")
 	}
 	p, err := b.provider(in.Provider)
 	if err != nil {
-		return LinkPage{}, err
+		return LinkPage{Link: l}, err
 	}
 	page := LinkPage{Link: l, Integration: in, Provider: p}
 	// Only a link made for a connection reauthorizes it: any other link
@@ -153,7 +155,7 @@ func (b *Broker) Link(ctx context.Context, token string) (LinkPage, error) {
 	if l.ConnectionID != "" {
 		c, err := b.st.GetConnection(ctx, l.ConnectionID)
 		if err != nil || c.TenantID != l.TenantID {
-			return LinkPage{}, errorf(CodeNotFound, err, "the connection of this link no longer exists")
+			return LinkPage{Link: l}, errorf(CodeNotFound, err, "the connection of this link no longer exists")
 		}
 		page.Existing = &c
 	}

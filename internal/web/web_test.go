@@ -364,3 +364,33 @@ func TestFlowCookieAttributes(t *testing.T) {
 		t.Errorf("cookie = %+v, want HttpOnly, SameSite=Lax, Path=/, Max-Age=600", got)
 	}
 }
+
+// TestExpiredLinkOffersWayBack: a link page that cannot go on links back
+// to the application's return_to with the signed failure; a link without
+// return_to shows none.
+func TestExpiredLinkOffersWayBack(t *testing.T) {
+	e := newEnv(t)
+	u := e.link(broker.LinkRequest{ReturnTo: appURL})
+	bare := e.link(broker.LinkRequest{})
+	e.clk.Advance(2 * time.Hour)
+	p := get(t, browser(), "GET", u)
+	if p.status != http.StatusGone {
+		t.Fatalf("expired link = %d, want 410", p.status)
+	}
+	checkSecurityHeaders(t, "expired link", p)
+	back := backLink(p.body)
+	bu, err := url.Parse(back)
+	if back == "" || err != nil {
+		t.Fatalf("expired link page has no way back:\n%s", p.body)
+	}
+	res := e.verifyResult(bu.Query())
+	if res.Outcome != connectresult.Error || res.Error != "link_expired" {
+		t.Errorf("back link result = %+v, want error link_expired", res)
+	}
+	if p := get(t, browser(), "POST", u+"/start"); backLink(p.body) == "" {
+		t.Errorf("expired link start: no way back:\n%s", p.body)
+	}
+	if p := get(t, browser(), "GET", bare); backLink(p.body) != "" {
+		t.Errorf("link without return_to offers a way back")
+	}
+}

@@ -394,3 +394,25 @@ func TestExpiredLinkOffersWayBack(t *testing.T) {
 		t.Errorf("link without return_to offers a way back")
 	}
 }
+
+// TestLabelsReachConnection: end_user and tags given to the connect
+// session end up on the connection, with the scopes it asked for; a
+// reauthorization without labels keeps them.
+func TestLabelsReachConnection(t *testing.T) {
+	e := newEnv(t)
+	c := browser()
+	want := store.EndUser{ID: "u-42", Email: "ops@customer.example", DisplayName: "Ops"}
+	e.finish(c, e.consent(c, e.start(c, e.link(broker.LinkRequest{EndUser: want, Tags: []string{"plan:gold"}})), true))
+	cs := e.connections()
+	if len(cs) != 1 || cs[0].EndUser != want || len(cs[0].Tags) != 1 || cs[0].Tags[0] != "plan:gold" {
+		t.Fatalf("connections = %+v, want one with the session's end user and tags", cs)
+	}
+	if len(cs[0].RequestedScopes) == 0 || cs[0].RequestedScopes[0] != "Manage:Pax8Data" {
+		t.Errorf("requested scopes = %v", cs[0].RequestedScopes)
+	}
+	c = browser()
+	e.finish(c, e.consent(c, e.start(c, e.link(broker.LinkRequest{ConnectionID: cs[0].ID})), true))
+	if got := e.connections(); got[0].EndUser != want || len(got[0].Tags) != 1 {
+		t.Errorf("after reauthorization: end user %+v, tags %v; want them kept", got[0].EndUser, got[0].Tags)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"maps"
 	"net/url"
 	"strconv"
 	"strings"
@@ -104,9 +105,7 @@ func AppendTo(rawURL string, key []byte, r Result) (string, error) {
 	for _, p := range append(params, ParamSignature) {
 		q.Del(p)
 	}
-	for k, vs := range Sign(key, r) {
-		q[k] = vs
-	}
+	maps.Copy(q, Sign(key, r))
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }

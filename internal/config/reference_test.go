@@ -7,6 +7,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -85,9 +86,7 @@ func fieldDocs(t *testing.T, dir string) map[string]string {
 
 func reference(t *testing.T) []byte {
 	docs := fieldDocs(t, ".")
-	for k, v := range fieldDocs(t, "../provider") {
-		docs[k] = v
-	}
+	maps.Copy(docs, fieldDocs(t, "../provider"))
 	env := map[string]string{}
 	for _, o := range envOverrides {
 		env[o.path] = o.name

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"strings"
 	"testing"
 )
@@ -24,9 +25,7 @@ func TestConnectResultSecret(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := baseEnv(t)
-			for k, v := range tc.env {
-				e[k] = v
-			}
+			maps.Copy(e, tc.env)
 			c, err := Load(writeConfig(t, goodYAML+tc.yaml), env(e))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "short-canary") {

@@ -227,4 +227,14 @@ func TestCatalogue(t *testing.T) {
 	if diff := cmp.Diff(action.Schema{"type": "string", "format": "date-time"}, out["startDate"]); diff != "" {
 		t.Errorf("subscription startDate schema (-want +got):\n%s", diff)
 	}
+	// Money is an exact decimal written as a JSON number, in and out.
+	money := action.Schema{"type": "number", "format": "decimal"}
+	if diff := cmp.Diff(money, out["price"]); diff != "" {
+		t.Errorf("subscription price schema (-want +got):\n%s", diff)
+	}
+	u, _ := action.Lookup("pax8.update_subscription")
+	in := u.InputSchema["properties"].(action.Schema)["update"].(action.Schema)["properties"].(action.Schema)
+	if diff := cmp.Diff(money, in["price"]); diff != "" {
+		t.Errorf("update_subscription price schema (-want +got):\n%s", diff)
+	}
 }

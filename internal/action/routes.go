@@ -65,10 +65,14 @@ func (rn *Runner) serveRun(w http.ResponseWriter, r *http.Request) error {
 // upstreamJSON is Pax8's error body as the caller sees it, in the error's
 // "upstream" member.
 type upstreamJSON struct {
-	Status  int                `json:"status"`
-	Type    string             `json:"type,omitempty"`
-	Message string             `json:"message,omitempty"`
-	Details []pax8.ErrorDetail `json:"details,omitempty"`
+	Status  int    `json:"status"`
+	Type    string `json:"type,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Instance is the gateway path Pax8 names in its error body.
+	Instance string `json:"instance,omitempty"`
+	// RequestID is the gateway's id for the request, for Pax8 support.
+	RequestID string             `json:"request_id,omitempty"`
+	Details   []pax8.ErrorDetail `json:"details,omitempty"`
 }
 
 // inputError is the 400 invalid_input for e, naming its field.
@@ -113,7 +117,8 @@ func runError(w http.ResponseWriter, err error) error {
 			w.Header().Set("Retry-After", strconv.Itoa(int((pe.RetryAfter+999_999_999)/1e9)))
 		}
 		return &httpapi.Error{Status: status, Code: code, Message: msg, Err: err,
-			Upstream: &upstreamJSON{Status: pe.Status, Type: pe.Type, Message: pe.Message, Details: pe.Details}}
+			Upstream: &upstreamJSON{Status: pe.Status, Type: pe.Type, Message: pe.Message,
+				Instance: pe.Instance, RequestID: pe.RequestID, Details: pe.Details}}
 	}
 	if errors.Is(err, ErrUnknownAction) {
 		return &httpapi.Error{Code: httpapi.CodeUnknownAction, Message: "no such action", Err: err}

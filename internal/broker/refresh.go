@@ -155,7 +155,7 @@ func (b *Broker) refreshOwned(ctx context.Context, p provider.Provider, c store.
 	if journal {
 		nc, err := b.beginAttempt(ctx, c, now)
 		if err != nil {
-			b.settle(p, g, nil)
+			g.unprobe()
 			b.release(ctx, c.ID)
 			return Token{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
 		}
@@ -359,11 +359,18 @@ func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c stor
 	}
 	b.dropUnexpectedRefreshToken(ctx, p, &g)
 	if g.idToken != "" && len(c.IDToken) > 0 {
-		if err := b.checkRefreshedIDToken(ctx, p, c, g); err != nil {
+		if err := b.checkRefreshedIDToken(ctx, p, c, g); errors.Is(err, oauthx.ErrInvalidIDToken) {
 			return store.Connection{}, b.rejectRefreshed(ctx, p, c, g, err)
+		} else if err != nil {
+			// grantd could not run the check (its store or vault): the
+			// answer came straight from the token endpoint and the
+			// refresh token sent is spent, so keep it rather than lose
+			// the grant over a local fault.
+			b.metrics.Refreshes.WithLabelValues(p.Name, "id_token_unverified").Inc()
+			b.log.ErrorContext(ctx, "refreshed id_token not checked: a local failure; keeping tokens from the token endpoint", "connection_id", c.ID, "err", err)
 		}
 	}
-	nc, err := b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
+	update := func(cur store.Connection) (store.Connection, error) {
 		if !b.stillOurs(cur, c) {
 			return cur, fmt.Errorf("connection's grant changed during refresh (version %d, now %d): %w", c.Version, cur.Version, store.ErrConflict)
 		}
@@ -376,6 +383,11 @@ func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c stor
 			cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
 		}
 		return cur, nil
+	}
+	var nc store.Connection
+	err = b.holding(ctx, c.ID, func() (err error) {
+		nc, err = b.st.UpdateConnection(ctx, c.ID, update)
+		return err
 	})
 	if err != nil {
 		// The provider may have rotated the refresh token we could not
@@ -385,6 +397,24 @@ func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c stor
 		return store.Connection{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
 	}
 	return nc, nil
+}
+
+// holding runs op, a store call that must not be lost after the provider
+// answered a refresh (the answer may hold a rotated refresh token that
+// exists nowhere else), again while the database cannot be reached
+// (restarting), for as long as ctx (the lease's time) allows.
+func (b *Broker) holding(ctx context.Context, id string, op func() error) error {
+	err := op()
+	for wait := 50 * time.Millisecond; err != nil && store.Unavailable(err) && ctx.Err() == nil; wait = min(2*wait, time.Second) {
+		b.log.WarnContext(ctx, "refresh answered but the database is unavailable; retrying", "connection_id", id, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		err = op()
+	}
+	return err
 }
 
 func (b *Broker) markNeedsReauth(ctx context.Context, c store.Connection, reason string) {

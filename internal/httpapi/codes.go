@@ -55,6 +55,9 @@ const (
 	CodeLinkUsed         Code = "link_used"
 	CodeAccountMismatch  Code = "account_mismatch"
 	CodeQuotaExceeded    Code = "quota_exceeded"
+	// CodeDatabaseUnavailable: grantd's own database could not be reached;
+	// nothing changed, and the request may be retried after Retry-After.
+	CodeDatabaseUnavailable Code = "database_unavailable"
 
 	// Proxy codes (package proxy).
 	CodeInvalidPath              Code = "invalid_path"
@@ -109,6 +112,7 @@ var registry = []CodeInfo{
 	{CodeLinkUsed, []int{http.StatusGone}, "the connect link already produced a connection"},
 	{CodeAccountMismatch, []int{http.StatusConflict}, "a reauthorization came back with another vendor account than the connection's"},
 	{CodeQuotaExceeded, []int{http.StatusForbidden}, "the tenant has as many of these as its quota allows; delete some first"},
+	{CodeDatabaseUnavailable, []int{http.StatusServiceUnavailable}, "grantd's database could not be reached; nothing changed; retry after Retry-After"},
 	{CodeUnsupportedGrant, []int{http.StatusBadRequest}, "the integration's grant does not support this operation"},
 
 	{CodeInvalidPath, []int{http.StatusBadRequest}, "the proxied path could leave the provider's API base"},

@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"syscall"
 	"time"
 )
 
@@ -16,7 +20,38 @@ var (
 	// ErrConflict: the row changed since it was read (version mismatch) or
 	// a lease is held by someone else.
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the database could not be reached (down, restarting,
+	// or the connection to it refused); the same call may succeed later.
+	ErrUnavailable = errors.New("database unavailable")
 )
+
+// Unavailable reports whether err, returned by a Store, says the database
+// could not be reached rather than anything about the data: ErrUnavailable,
+// or a connection lost in the middle of an operation (the driver's bad
+// connection, an unexpected EOF, a network error, a driver error that
+// says it never reached the server). Apply it to store
+// errors only: a network error from elsewhere says nothing about the
+// database.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	if _, ok := errors.AsType[*net.OpError](err); ok {
+		return true
+	}
+	// A driver error that failed before reaching the server, such as pgx's
+	// "conn closed" on a connection the server dropped.
+	r, ok := errors.AsType[interface {
+		error
+		SafeToRetry() bool
+	}](err)
+	return ok && r.SafeToRetry()
+}
 
 // Status is a connection's lifecycle state.
 type Status string

@@ -154,6 +154,7 @@ func (a *App) build(ctx context.Context) error {
 			Connections:  cfg.Quotas.Connections,
 			LinksPerHour: cfg.Quotas.ConnectLinksPerHour,
 		},
+		ResultSecret: []byte(cfg.Connect.ResultSecret.Reveal()),
 	})
 	if err != nil {
 		return fmt.Errorf("build broker: %w", err)

@@ -220,7 +220,23 @@ type Connect struct {
 	// LinkTTL is how long a connect link stays valid (default 1h). A link
 	// is spent once it has produced a connection, whatever its TTL.
 	LinkTTL Duration `yaml:"link_ttl"`
+	// ResultSecretEnv names the environment variable holding the secret
+	// that signs connect results (package connectresult); when neither it
+	// nor ResultSecretFile is set, GRANTD_CONNECT_RESULT_SECRET is read if
+	// present, and without any the secret is derived from the vault's
+	// primary key. At least 32 bytes.
+	ResultSecretEnv string `yaml:"result_secret_env"`
+	// ResultSecretFile is a file holding the result secret, instead of
+	// ResultSecretEnv.
+	ResultSecretFile string `yaml:"result_secret_file"`
+	// ResultSecret is the resolved result secret ("" when derived from the
+	// vault).
+	ResultSecret Secret `yaml:"-"`
 }
+
+// DefaultResultSecretEnv is read for the connect result secret when the
+// config names no variable or file.
+const DefaultResultSecretEnv = "GRANTD_CONNECT_RESULT_SECRET"
 
 // Quotas bound what each tenant may hold or make. Each is a positive
 // number, or -1 for no limit. Beyond a count (integrations, connections)

@@ -58,6 +58,8 @@ type Config struct {
 	TokenCacheTTL Duration `yaml:"token_cache_ttl"`
 	// Connect tunes connect links and sessions.
 	Connect Connect `yaml:"connect"`
+	// Console tunes the operator console under /console/.
+	Console Console `yaml:"console"`
 	// Webhooks receive connection events (see package notify).
 	Webhooks []Webhook `yaml:"webhooks"`
 	// Server tunes how the HTTP server treats its callers.
@@ -189,6 +191,12 @@ type Connect struct {
 	LinkTTL Duration `yaml:"link_ttl"`
 }
 
+// Console tunes the operator console (package console).
+type Console struct {
+	// SessionTTL is how long a console sign-in lasts (default 8h).
+	SessionTTL Duration `yaml:"session_ttl"`
+}
+
 // Server tunes how the HTTP server treats its callers.
 type Server struct {
 	// TrustedProxies lists the reverse proxies, each an IP address or a
@@ -262,6 +270,7 @@ func Default() *Config {
 			SessionTTL: Duration(10 * time.Minute),
 			LinkTTL:    Duration(24 * time.Hour),
 		},
+		Console: Console{SessionTTL: Duration(8 * time.Hour)},
 		Server: Server{
 			AuthFailureLimit: AuthFailureLimit{Burst: 20, Every: Duration(time.Second)},
 		},

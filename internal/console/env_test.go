@@ -163,4 +163,3 @@ func browse(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-

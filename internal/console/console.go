@@ -36,7 +36,7 @@ type Store interface {
 	ListConnectionsPage(ctx context.Context, q store.ConnectionQuery, after string, limit int) ([]store.Connection, error)
 	CountConnections(ctx context.Context, tenantID string) ([]store.ConnectionCount, error)
 	ExpiringGrants(ctx context.Context, tenantID string, now, before time.Time, limit int) ([]store.Connection, error)
-	RecentEvents(ctx context.Context, tenantID string, since time.Time, kinds []string, limit int) ([]store.Event, error)
+	HourlyEvents(ctx context.Context, tenantID string, since time.Time, kinds []string) ([]store.EventCount, error)
 	ListDeliveries(ctx context.Context, state store.DeliveryState, limit int) ([]store.Delivery, error)
 	Redeliver(ctx context.Context, id string, now time.Time) error
 	DeleteIntegration(ctx context.Context, id string) error

@@ -13,9 +13,6 @@ import (
 // chartKinds are the events the overview's refresh chart counts.
 var chartKinds = []string{"refreshed", "needs_reauth", "refresh_malformed", "refresh_failed"}
 
-// maxChartEvents bounds the events one overview reads.
-const maxChartEvents = 200_000
-
 type providerRow struct {
 	Provider    string
 	Active      int
@@ -72,11 +69,11 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v viewer) err
 	sort.Slice(d.Providers, func(i, j int) bool { return d.Providers[i].Provider < d.Providers[j].Provider })
 
 	since := now.Truncate(time.Hour).Add(-23 * time.Hour)
-	events, err := c.opts.Store.RecentEvents(ctx, v.scope(), since, chartKinds, maxChartEvents)
+	counts24, err := c.opts.Store.HourlyEvents(ctx, v.scope(), since, chartKinds)
 	if err != nil {
 		return err
 	}
-	d.Chart = refreshChart(since, events)
+	d.Chart = refreshChart(since, counts24)
 	if d.Expiring, err = c.opts.Store.ExpiringGrants(ctx, v.scope(), now, now.Add(30*24*time.Hour), 20); err != nil {
 		return err
 	}

@@ -34,24 +34,24 @@ const (
 
 // refreshChart buckets events by hour from since (24 buckets) into the
 // refreshed, needs_reauth and other refresh failure series.
-func refreshChart(since time.Time, events []store.Event) chart {
+func refreshChart(since time.Time, events []store.EventCount) chart {
 	type counts struct{ ok, reauth, err int }
 	var buckets [24]counts
 	ch := chart{Width: chartW, Height: chartH + chartPad, From: since, To: since.Add(24 * time.Hour), Totals: map[string]int{}}
 	for _, e := range events {
-		i := int(e.CreatedAt.Sub(since) / time.Hour)
+		i := int(e.Hour.Sub(since) / time.Hour)
 		if i < 0 || i >= len(buckets) {
 			continue
 		}
 		switch {
 		case e.Kind == "refreshed":
-			buckets[i].ok++
+			buckets[i].ok += e.Count
 		case e.Kind == "needs_reauth":
-			buckets[i].reauth++
+			buckets[i].reauth += e.Count
 		case strings.HasPrefix(e.Kind, "refresh_"):
-			buckets[i].err++
+			buckets[i].err += e.Count
 		}
-		ch.Totals[e.Kind]++
+		ch.Totals[e.Kind] += e.Count
 	}
 	for _, b := range buckets {
 		ch.Max = max(ch.Max, b.ok+b.reauth+b.err)

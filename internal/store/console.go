@@ -34,3 +34,10 @@ type ConsoleSession struct {
 	ExpiresAt time.Time
 	CreatedAt time.Time
 }
+
+// EventCount is how many events of one kind were recorded in one hour.
+type EventCount struct {
+	Hour  time.Time // the start of the hour, UTC
+	Kind  string
+	Count int
+}

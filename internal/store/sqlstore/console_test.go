@@ -105,12 +105,19 @@ func TestConsoleQueries(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			evs, err := db.RecentEvents(ctx, "ten_a", now.Add(-90*time.Minute), []string{"refreshed", "needs_reauth"}, 10)
-			if err != nil || len(evs) != 1 || evs[0].Kind != "needs_reauth" {
-				t.Errorf("RecentEvents(ten_a, last 90 min) = %+v, %v; want the needs_reauth alone", evs, err)
+			evs, err := db.HourlyEvents(ctx, "ten_a", now.Add(-90*time.Minute), []string{"refreshed", "needs_reauth"})
+			if diff := cmp.Diff([]store.EventCount{{Hour: now, Kind: "needs_reauth", Count: 1}}, evs); err != nil || diff != "" {
+				t.Errorf("HourlyEvents(ten_a, last 90 min) = %v (-want +got):\n%s", err, diff)
 			}
-			if evs, _ := db.RecentEvents(ctx, "", now.Add(-3*time.Hour), []string{"refreshed"}, 10); len(evs) != 2 {
-				t.Errorf("RecentEvents(all tenants, refreshed) = %d events, want 2", len(evs))
+			// Two refreshes an hour apart (2 h before now, and at now+1h
+			// for tenant b), one more in now-2h's hour.
+			if _, err := db.AddEvent(ctx, store.Event{TenantID: "ten_b", ConnectionID: "conn_01", Kind: "refreshed", CreatedAt: now.Add(-2*time.Hour + 59*time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+			evs, err = db.HourlyEvents(ctx, "", now.Add(-3*time.Hour), []string{"refreshed"})
+			want := []store.EventCount{{Hour: now.Add(-2 * time.Hour), Kind: "refreshed", Count: 2}, {Hour: now.Add(time.Hour), Kind: "refreshed", Count: 1}}
+			if diff := cmp.Diff(want, evs); err != nil || diff != "" {
+				t.Errorf("HourlyEvents(all tenants, refreshed) = %v (-want +got):\n%s", err, diff)
 			}
 
 			// Deliveries: a failed one is redelivered; a pending one is not.

@@ -124,9 +124,9 @@ func (db *DB) HourlyEvents(ctx context.Context, tenantID string, since time.Time
 		ph[i] = "$" + strconv.Itoa(len(args))
 	}
 	// The one genuinely different part: the hour of a time column.
-	hour := "CAST(FLOOR(EXTRACT(EPOCH FROM created_at) / 3600) AS BIGINT)"
+	hour := "date_trunc('hour', created_at AT TIME ZONE 'UTC')"
 	if db.d.unixMicros {
-		hour = "(created_at / 3600000000)"
+		hour = "(created_at / 3600000000 * 3600000000)"
 	}
 	q := `SELECT ` + hour + ` AS h, kind, COUNT(*) FROM events
 	WHERE created_at >= $1 AND ($2 = '' OR tenant_id = $2) AND kind IN (` + strings.Join(ph, ", ") + `)
@@ -138,12 +138,10 @@ func (db *DB) HourlyEvents(ctx context.Context, tenantID string, since time.Time
 	defer rows.Close()
 	var out []store.EventCount
 	for rows.Next() {
-		var h int64
 		var c store.EventCount
-		if err := rows.Scan(&h, &c.Kind, &c.Count); err != nil {
+		if err := rows.Scan(timeCol{&c.Hour}, &c.Kind, &c.Count); err != nil {
 			return nil, fmt.Errorf("hourly events: %w", err)
 		}
-		c.Hour = time.Unix(h*3600, 0).UTC()
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

@@ -13,3 +13,14 @@ CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
 -- The console pages connections by id (keyset pagination), within a
 -- tenant or across all of them (the primary key serves that order).
 CREATE INDEX connections_tenant_page ON connections (tenant_id, id);
+
+-- The overview lists the grants whose absolute lifetime ends soonest.
+CREATE INDEX connections_refresh_end ON connections (refresh_expires_at);
+
+-- The overview counts connections by provider and status, within a tenant
+-- or across all of them, from this index alone.
+CREATE INDEX connections_tenant_counts ON connections (tenant_id, provider, status);
+
+-- The overview counts the last day's refresh outcomes by hour and kind
+-- from this index alone.
+CREATE INDEX events_created_kind ON events (created_at, kind, tenant_id);

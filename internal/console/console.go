@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/grantd/grantd/internal/broker"
@@ -72,6 +73,9 @@ type Console struct {
 	tmpl    *template.Template
 	mux     *http.ServeMux
 	handler http.Handler
+
+	aggMu sync.Mutex
+	agg   map[string]aggregates // by scope; see aggregatesTTL
 }
 
 // New builds the console; it parses the templates once.
@@ -95,7 +99,7 @@ func New(opts Options) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{opts: opts, log: opts.Logger, now: opts.Now, tmpl: tmpl}
+	c := &Console{opts: opts, log: opts.Logger, now: opts.Now, tmpl: tmpl, agg: map[string]aggregates{}}
 	c.routes()
 	return c, nil
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"sort"
@@ -41,10 +42,11 @@ type overviewData struct {
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, v viewer) error {
 	ctx := r.Context()
 	now := c.now().UTC()
-	counts, err := c.opts.Store.CountConnections(ctx, v.scope())
+	agg, err := c.aggregates(ctx, v.scope(), now)
 	if err != nil {
 		return err
 	}
+	counts := agg.counts
 	var d overviewData
 	byProvider := map[string]*providerRow{}
 	for _, n := range counts {
@@ -68,12 +70,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, v viewer) err
 	}
 	sort.Slice(d.Providers, func(i, j int) bool { return d.Providers[i].Provider < d.Providers[j].Provider })
 
-	since := now.Truncate(time.Hour).Add(-23 * time.Hour)
-	counts24, err := c.opts.Store.HourlyEvents(ctx, v.scope(), since, chartKinds)
-	if err != nil {
-		return err
-	}
-	d.Chart = refreshChart(since, counts24)
+	d.Chart = refreshChart(agg.since, agg.hourly)
 	if d.Expiring, err = c.opts.Store.ExpiringGrants(ctx, v.scope(), now, now.Add(30*24*time.Hour), 20); err != nil {
 		return err
 	}
@@ -112,4 +109,41 @@ func (c *Console) tenants(w http.ResponseWriter, r *http.Request, v viewer) erro
 	}
 	c.render(w, r, http.StatusOK, "tenants", v, "Tenants", ts)
 	return nil
+}
+
+// aggregatesTTL is how long the overview reuses its two fleet-wide counts
+// (connections by provider and status, refresh outcomes per hour), whose
+// cost grows with the fleet; the lists and the backlog are read live.
+const aggregatesTTL = 15 * time.Second
+
+type aggregates struct {
+	at     time.Time
+	since  time.Time
+	counts []store.ConnectionCount
+	hourly []store.EventCount
+}
+
+// aggregates returns scope's counts, read at most once per aggregatesTTL.
+func (c *Console) aggregates(ctx context.Context, scope string, now time.Time) (aggregates, error) {
+	c.aggMu.Lock()
+	a, ok := c.agg[scope]
+	c.aggMu.Unlock()
+	if ok && now.Sub(a.at) < aggregatesTTL && now.Sub(a.at) >= 0 {
+		return a, nil
+	}
+	a = aggregates{at: now, since: now.Truncate(time.Hour).Add(-23 * time.Hour)}
+	var err error
+	if a.counts, err = c.opts.Store.CountConnections(ctx, scope); err != nil {
+		return aggregates{}, err
+	}
+	if a.hourly, err = c.opts.Store.HourlyEvents(ctx, scope, a.since, chartKinds); err != nil {
+		return aggregates{}, err
+	}
+	c.aggMu.Lock()
+	if len(c.agg) > 10_000 {
+		clear(c.agg)
+	}
+	c.agg[scope] = a
+	c.aggMu.Unlock()
+	return a, nil
 }

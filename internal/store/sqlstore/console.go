@@ -57,9 +57,12 @@ func (db *DB) connectionWhere(q store.ConnectionQuery) ([]string, []any) {
 		add("(refresh_expires_at < $? OR refresh_idle_expires_at < $?)", db.d.timeArg(q.ExpiresBefore))
 	}
 	if s := strings.TrimSpace(q.Search); s != "" {
-		args = append(args, s, likePrefix(strings.ToLower(s)))
+		// The range lets connections_email find the prefix; LIKE keeps
+		// the match exact whatever the collation.
+		low := strings.ToLower(s)
+		args = append(args, s, low, low+"\U0010FFFF", likePrefix(low))
 		n := len(args)
-		where = append(where, fmt.Sprintf(`(id = $%d OR LOWER(email) LIKE $%d ESCAPE '\')`, n-1, n))
+		where = append(where, fmt.Sprintf(`(id = $%d OR (LOWER(email) >= $%d AND LOWER(email) < $%d AND LOWER(email) LIKE $%d ESCAPE '\'))`, n-3, n-2, n-1, n))
 	}
 	return where, args
 }

@@ -24,3 +24,6 @@ CREATE INDEX connections_tenant_counts ON connections (tenant_id, provider, stat
 -- The overview counts the last day's refresh outcomes by hour and kind
 -- from this index alone.
 CREATE INDEX events_created_kind ON events (created_at, kind, tenant_id);
+
+-- The console searches account emails by case-insensitive prefix.
+CREATE INDEX connections_email ON connections (LOWER(email));

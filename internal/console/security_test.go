@@ -242,3 +242,33 @@ func TestNamesAreEscaped(t *testing.T) {
 		t.Errorf("/console/tenants does not show the escaped name")
 	}
 }
+
+// TestDeleteIntegrationAndDisconnect: an integration in use cannot be
+// deleted (409, nothing changes); once its connection is disconnected from
+// the console, it can.
+func TestDeleteIntegrationAndDisconnect(t *testing.T) {
+	v := newEnv(t)
+	hc := v.client()
+	csrf := v.signIn(hc, adminKey)
+	del := "/console/integrations/" + v.e.Integration.ID + "/delete"
+	if resp := v.post(hc, del, url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusConflict {
+		t.Errorf("delete an integration in use = %d, want 409", resp.StatusCode)
+	}
+	if _, err := v.st.GetIntegration(t.Context(), v.e.Integration.ID); err != nil {
+		t.Fatalf("the refused delete removed the integration: %v", err)
+	}
+	for _, c := range []store.Connection{v.connA, v.connB} {
+		if resp := v.post(hc, "/console/connections/"+c.ID+"/disconnect", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("disconnect %s = %d, want 303", c.ID, resp.StatusCode)
+		}
+		if _, err := v.st.GetConnection(t.Context(), c.ID); err == nil {
+			t.Errorf("connection %s is still stored after Disconnect", c.ID)
+		}
+	}
+	if resp := v.post(hc, del, url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("delete an unused integration = %d, want 303", resp.StatusCode)
+	}
+	if _, err := v.st.GetIntegration(t.Context(), v.e.Integration.ID); err == nil {
+		t.Error("the integration is still stored after Delete")
+	}
+}

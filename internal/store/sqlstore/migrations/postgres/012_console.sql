@@ -14,9 +14,6 @@ CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
 -- tenant or across all of them (the primary key serves that order).
 CREATE INDEX connections_tenant_page ON connections (tenant_id, id);
 
--- The overview lists the grants whose absolute lifetime ends soonest.
-CREATE INDEX connections_refresh_end ON connections (refresh_expires_at);
-
 -- The overview counts connections by provider and status, within a tenant
 -- or across all of them, from this index alone.
 CREATE INDEX connections_tenant_counts ON connections (tenant_id, provider, status);

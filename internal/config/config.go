@@ -58,6 +58,8 @@ type Config struct {
 	TokenCacheTTL Duration `yaml:"token_cache_ttl"`
 	// Connect tunes connect links and sessions.
 	Connect Connect `yaml:"connect"`
+	// Console tunes the operator console under /console/.
+	Console Console `yaml:"console"`
 	// Webhooks receive connection events (see package notify).
 	Webhooks []Webhook `yaml:"webhooks"`
 	// WebhookRetry is the retry schedule of every webhook delivery.
@@ -255,6 +257,12 @@ type Quotas struct {
 	OrgImportBytes int64 `yaml:"org_import_bytes"`
 }
 
+// Console tunes the operator console (package console).
+type Console struct {
+	// SessionTTL is how long a console sign-in lasts (default 8h).
+	SessionTTL Duration `yaml:"session_ttl"`
+}
+
 // Server tunes how the HTTP server treats its callers.
 type Server struct {
 	// TrustedProxies lists the reverse proxies, each an IP address or a
@@ -328,6 +336,7 @@ func Default() *Config {
 			SessionTTL: Duration(10 * time.Minute),
 			LinkTTL:    Duration(time.Hour),
 		},
+		Console: Console{SessionTTL: Duration(8 * time.Hour)},
 		Server: Server{
 			AuthFailureLimit: AuthFailureLimit{Burst: 20, Every: Duration(time.Second)},
 		},

@@ -403,14 +403,6 @@ type DeliveryFilter struct {
 	Limit int
 }
 
-// ConnectionCount is the number of connections of one provider in one
-// status.
-type ConnectionCount struct {
-	Provider string
-	Status   Status
-	N        int
-}
-
 // IdempotencyState is where an [IdempotencyKey]'s request stands.
 type IdempotencyState string
 
@@ -632,7 +624,7 @@ type Store interface {
 	RedeliverDelivery(ctx context.Context, id string, now time.Time) (Delivery, error)
 	// CountConnections returns the number of connections by provider and
 	// status.
-	CountConnections(ctx context.Context) ([]ConnectionCount, error)
+	CountConnections(ctx context.Context, tenantID string) ([]ConnectionCount, error)
 	// PruneDeliveries deletes deliveries finished (delivered or failed)
 	// before before, and pending ones created before it that no unexpired
 	// lease holds (an endpoint no longer configured anywhere), and returns

@@ -39,41 +39,41 @@ var Categories = []Category{Matched, Unbilled, Ghost, QuantityMismatch, BelowCos
 // has two lines. Quantities are exact decimals, as Pax8 sends them.
 type Line struct {
 	Category    Category `json:"category"`
-	CompanyID   string   `json:"companyId,omitempty"`
-	CompanyName string   `json:"companyName,omitempty"`
-	OrgID       string   `json:"orgId,omitempty"`
-	ProductID   string   `json:"productId,omitempty"`
-	ProductName string   `json:"productName,omitempty"`
+	CompanyID   string   `json:"company_id,omitempty"`
+	CompanyName string   `json:"company_name,omitempty"`
+	OrgID       string   `json:"org_id,omitempty"`
+	ProductID   string   `json:"product_id,omitempty"`
+	ProductName string   `json:"product_name,omitempty"`
 	// ProductKey is the tenant's product key, when the tenant bills it.
-	ProductKey string `json:"productKey,omitempty"`
+	ProductKey string `json:"product_key,omitempty"`
 
-	SubscriptionQuantity pax8.Amount `json:"subscriptionQuantity"`
-	ChargedQuantity      pax8.Amount `json:"chargedQuantity"`
-	BilledQuantity       pax8.Amount `json:"billedQuantity"`
+	SubscriptionQuantity pax8.Amount `json:"subscription_quantity"`
+	ChargedQuantity      pax8.Amount `json:"charged_quantity"`
+	BilledQuantity       pax8.Amount `json:"billed_quantity"`
 	// UnitCost is Pax8's cost per seat; UnitPrice the tenant's price per
 	// seat (Pax8's subscription price when the tenant bills nothing).
-	UnitCost  pax8.Money `json:"unitCost"`
-	UnitPrice pax8.Money `json:"unitPrice"`
+	UnitCost  pax8.Money `json:"unit_cost"`
+	UnitPrice pax8.Money `json:"unit_price"`
 	// Charged is what Pax8 charges for the period; Billed what the tenant
 	// bills.
 	Charged pax8.Money `json:"charged"`
 	Billed  pax8.Money `json:"billed"`
 	// AtStake is the money the difference is worth, never negative; zero
 	// for a matched line.
-	AtStake pax8.Money `json:"atStake"`
+	AtStake pax8.Money `json:"at_stake"`
 	Detail  string     `json:"detail,omitempty"`
 }
 
 // Company sums one Pax8 company's lines: what Pax8 charges, what the tenant
 // bills, and the margin between them.
 type Company struct {
-	CompanyID   string     `json:"companyId"`
-	CompanyName string     `json:"companyName,omitempty"`
-	OrgID       string     `json:"orgId,omitempty"`
+	CompanyID   string     `json:"company_id"`
+	CompanyName string     `json:"company_name,omitempty"`
+	OrgID       string     `json:"org_id,omitempty"`
 	Charged     pax8.Money `json:"charged"`
 	Billed      pax8.Money `json:"billed"`
 	Margin      pax8.Money `json:"margin"`
-	AtStake     pax8.Money `json:"atStake"`
+	AtStake     pax8.Money `json:"at_stake"`
 }
 
 // CategoryTotal is the number of lines of a category and their money at
@@ -81,7 +81,7 @@ type Company struct {
 type CategoryTotal struct {
 	Category Category   `json:"category"`
 	Lines    int        `json:"lines"`
-	AtStake  pax8.Money `json:"atStake"`
+	AtStake  pax8.Money `json:"at_stake"`
 }
 
 // Report is the reconciliation of one period.
@@ -93,7 +93,7 @@ type Report struct {
 	Charged   pax8.Money `json:"charged"`
 	Billed    pax8.Money `json:"billed"`
 	Margin    pax8.Money `json:"margin"`
-	AtStake   pax8.Money `json:"atStake"`
+	AtStake   pax8.Money `json:"at_stake"`
 	Companies []Company  `json:"companies"`
 	Lines     []Line     `json:"lines"`
 	// Walked counts what was read from Pax8.
@@ -105,7 +105,7 @@ type Walked struct {
 	Companies     int `json:"companies"`
 	Subscriptions int `json:"subscriptions"`
 	Invoices      int `json:"invoices"`
-	InvoiceItems  int `json:"invoiceItems"`
+	InvoiceItems  int `json:"invoice_items"`
 }
 
 // Flagged returns the lines that are not matched.

@@ -12,10 +12,12 @@ import (
 // BillingLine is one thing the tenant bills an organisation for a period:
 // Quantity units of its product Product at UnitPrice each.
 type BillingLine struct {
+	// Line is where the line was in its upload (1-based), for messages.
+	Line      int         `json:"-"`
 	OrgID     string      `json:"org"`
 	Product   string      `json:"product"`
 	Quantity  pax8.Amount `json:"quantity"`
-	UnitPrice pax8.Amount `json:"unitPrice"`
+	UnitPrice pax8.Amount `json:"unit_price"`
 }
 
 // Input is what a reconciliation compares Pax8's data with.
@@ -67,12 +69,37 @@ var one = pax8.AmountFromInt(1)
 
 func qty(n pax8.Number) pax8.Amount { return one.MulQuantity(n) }
 
-// Run reconciles in.Period for the partner c acts for. It walks the
-// partner's companies, subscriptions and the invoices that may bill the
-// period, streaming: memory grows with subscriptions and company ×
-// product pairs, not with invoice items.
+// Snapshot is what a reconciliation keeps of Pax8's data for one period:
+// one small record per subscription and one aggregate per company ×
+// product charged. It is not modified once [Walk] returns it, so it can be
+// shared and cached.
+type Snapshot struct {
+	Period   Period
+	Currency string
+	Walked   Walked
+	names    map[string]string
+	subs     map[string]*sub
+	running  map[key]pax8.Amount
+	aggs     map[key]*agg
+}
+
+// Run reconciles in.Period for the partner c acts for: [Walk] then
+// [Compare].
 func Run(ctx context.Context, c *pax8.Client, in Input) (*Report, error) {
-	progress := in.Progress
+	snap, err := Walk(ctx, c, in.Period, in.Progress)
+	if err != nil {
+		return nil, err
+	}
+	return Compare(snap, in), nil
+}
+
+// Walk reads what Pax8 holds for period for the partner c acts for: its
+// companies, subscriptions and the items of the partner invoices that may
+// bill the period, streaming: memory grows with subscriptions and company
+// × product pairs, not with invoice items. progress is as
+// [Input.Progress].
+func Walk(ctx context.Context, c *pax8.Client, period Period, progress func(stage string, n int)) (*Snapshot, error) {
+	in := Input{Period: period}
 	if progress == nil {
 		progress = func(string, int) {}
 	}
@@ -123,7 +150,7 @@ func Run(ctx context.Context, c *pax8.Client, in Input) (*Report, error) {
 		}
 		return a
 	}
-	currency := in.Currency
+	var currency string
 	var invoices []string
 	for inv, err := range c.Invoices.All(ctx, nil) {
 		if err != nil {
@@ -189,7 +216,32 @@ func Run(ctx context.Context, c *pax8.Client, in Input) (*Report, error) {
 	}
 	progress("items", walked.InvoiceItems)
 
-	r := &Report{Period: in.Period, Currency: currency, Walked: walked}
+	return &Snapshot{Period: period, Currency: currency, Walked: walked, names: names, subs: subs,
+		running: running, aggs: aggs}, nil
+}
+
+// Compare reconciles the snapshot with what the tenant bills. in.Period
+// is the snapshot's; in.Progress is not used.
+func Compare(snap *Snapshot, in Input) *Report {
+	currency := snap.Currency
+	if in.Currency != "" {
+		currency = in.Currency
+	}
+	names, subs, running := snap.names, snap.subs, snap.running
+	aggs := make(map[key]*agg, len(snap.aggs))
+	for k, a := range snap.aggs {
+		c := *a
+		aggs[k] = &c
+	}
+	get := func(k key) *agg {
+		a := aggs[k]
+		if a == nil {
+			a = &agg{subs: map[string]bool{}}
+			aggs[k] = a
+		}
+		return a
+	}
+	r := &Report{Period: snap.Period, Currency: currency, Walked: snap.Walked}
 	money := func(a pax8.Amount) pax8.Money { return a.In(currency) }
 
 	orgCompany := map[string]string{}
@@ -223,7 +275,7 @@ func Run(ctx context.Context, c *pax8.Client, in Input) (*Report, error) {
 		r.Lines = append(r.Lines, classify(k, a, in, names, subs, running, money)...)
 	}
 	summarize(r, money)
-	return r, nil
+	return r
 }
 
 // classify turns one key's aggregate into its lines.

@@ -261,4 +261,3 @@ func csvMessage(err error) string {
 	}
 	return err.Error()
 }
-

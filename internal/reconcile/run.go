@@ -81,6 +81,25 @@ type Snapshot struct {
 	subs     map[string]*sub
 	running  map[key]pax8.Amount
 	aggs     map[key]*agg
+	products map[string]Product
+}
+
+// Product is a Pax8 product a snapshot saw: on a subscription or on an
+// invoice item.
+type Product struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	SKU  string `json:"sku,omitempty"`
+}
+
+// Products returns the products the snapshot saw, by name.
+func (s *Snapshot) Products() []Product {
+	out := make([]Product, 0, len(s.products))
+	for _, p := range s.products {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b Product) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
+	return out
 }
 
 // Run reconciles in.Period for the partner c acts for: [Walk] then
@@ -118,6 +137,7 @@ func Walk(ctx context.Context, c *pax8.Client, period Period, progress func(stag
 	progress("companies", walked.Companies)
 
 	subs := map[string]*sub{}
+	products := map[string]Product{}
 	running := map[key]pax8.Amount{} // seats of running subscriptions
 	for s, err := range c.Subscriptions.All(ctx, nil) {
 		if err != nil {
@@ -134,6 +154,9 @@ func Walk(ctx context.Context, c *pax8.Client, period Period, progress func(stag
 			r.end = pax8.DateOf(s.EndDate.UTC())
 		}
 		subs[s.ID] = r
+		if p := products[s.ProductID]; p.Name == "" {
+			products[s.ProductID] = Product{ID: s.ProductID, Name: s.ProductName, SKU: p.SKU}
+		}
 		if s.Status == pax8.SubscriptionActive || s.Status == pax8.SubscriptionPendingCancel {
 			k := key{s.CompanyID, s.ProductID}
 			running[k] = running[k].Add(r.quantity)
@@ -195,6 +218,13 @@ func Walk(ctx context.Context, c *pax8.Client, period Period, progress func(stag
 			if a.productName == "" {
 				a.productName = it.Description
 			}
+			if p := products[product]; product != "" && p.SKU == "" {
+				p.ID, p.SKU = product, it.SKU
+				if p.Name == "" {
+					p.Name = it.Description
+				}
+				products[product] = p
+			}
 			q := qty(it.Quantity)
 			a.items++
 			a.charged = a.charged.Add(it.CostTotal)
@@ -217,7 +247,7 @@ func Walk(ctx context.Context, c *pax8.Client, period Period, progress func(stag
 	progress("items", walked.InvoiceItems)
 
 	return &Snapshot{Period: period, Currency: currency, Walked: walked, names: names, subs: subs,
-		running: running, aggs: aggs}, nil
+		running: running, aggs: aggs, products: products}, nil
 }
 
 // Compare reconciles the snapshot with what the tenant bills. in.Period

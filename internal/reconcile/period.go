@@ -42,3 +42,13 @@ func (p Period) invoiced(d pax8.Date) bool {
 	t := d.Time(time.UTC)
 	return !t.Before(p.start()) && t.Before(p.start().AddDate(0, 2, 0))
 }
+
+// UnmarshalText implements [encoding.TextUnmarshaler].
+func (p *Period) UnmarshalText(b []byte) error {
+	q, err := ParsePeriod(string(b))
+	if err != nil {
+		return err
+	}
+	*p = q
+	return nil
+}

@@ -28,6 +28,7 @@ type apiEnv struct {
 	t      *testing.T
 	e      *testenv.Env
 	srv    *httptest.Server
+	api    http.Handler
 	tenant string
 	key    string
 	conn   store.Connection
@@ -48,7 +49,7 @@ func newAPIEnv(t *testing.T, seeded bool) *apiEnv {
 	svc.Routes(apiSrv)
 	ts := httptest.NewServer(apiSrv)
 	t.Cleanup(ts.Close)
-	v := &apiEnv{t: t, e: e, srv: ts}
+	v := &apiEnv{t: t, e: e, srv: ts, api: apiSrv}
 	v.tenant, v.key = e.Tenant(t, "Acme MSP")
 	v.conn = e.Connect(t, v.tenant, testenv.Partner)
 

@@ -43,7 +43,7 @@ func startPartner(t *testing.T, opts sandbox.Options) partner {
 // Pax8's price) uploads for the period: the honest baseline. Items of
 // companies the partner does not have are left out, as no organisation
 // maps to them.
-func tenantBook(t *testing.T, ctx context.Context, c *pax8.Client, p reconcile.Period) reconcile.Input {
+func tenantBook(t testing.TB, ctx context.Context, c *pax8.Client, p reconcile.Period) reconcile.Input {
 	t.Helper()
 	in := reconcile.Input{Period: p, Companies: map[string]string{}, Products: map[string]string{}}
 	for co, err := range c.Companies.All(ctx, nil) {
@@ -78,7 +78,7 @@ func tenantBook(t *testing.T, ctx context.Context, c *pax8.Client, p reconcile.P
 }
 
 // periodItems returns the items of partner invoices that bill p.
-func periodItems(t *testing.T, ctx context.Context, c *pax8.Client, p reconcile.Period) []pax8.InvoiceItem {
+func periodItems(t testing.TB, ctx context.Context, c *pax8.Client, p reconcile.Period) []pax8.InvoiceItem {
 	t.Helper()
 	var out []pax8.InvoiceItem
 	for inv, err := range c.Invoices.All(ctx, nil) {
@@ -101,7 +101,7 @@ func periodItems(t *testing.T, ctx context.Context, c *pax8.Client, p reconcile.
 }
 
 // latestPeriod is the month the latest partner invoice bills.
-func latestPeriod(t *testing.T, ctx context.Context, c *pax8.Client) reconcile.Period {
+func latestPeriod(t testing.TB, ctx context.Context, c *pax8.Client) reconcile.Period {
 	t.Helper()
 	var latest pax8.Date
 	for inv, err := range c.Invoices.All(ctx, nil) {

@@ -241,3 +241,35 @@ func TestReconcileNeedsReauth(t *testing.T) {
 		t.Errorf("%d Pax8 calls, want none", n)
 	}
 }
+
+// TestReconcileOtherTenant (SEC-43): another tenant's connection is not
+// found, even with its walk in the cache, and billing is per tenant.
+func TestReconcileOtherTenant(t *testing.T) {
+	v := newAPIEnv(t, false)
+	p := v.period.String()
+	if st, b := v.do("POST", "/v1/billing/"+p, "text/csv", v.csv); st != http.StatusOK {
+		t.Fatalf("POST billing = %d %s", st, b)
+	}
+	if st, b := v.do("GET", "/v1/connections/"+v.conn.ID+"/reconciliation?period="+p, "", ""); st != http.StatusOK {
+		t.Fatalf("GET reconciliation = %d %s", st, b)
+	}
+	_, otherKey := v.e.Tenant(t, "Other MSP")
+	own := v.key
+	v.key = otherKey
+	for _, path := range []string{
+		"/v1/connections/" + v.conn.ID + "/reconciliation?period=" + p,
+		"/v1/connections/" + v.conn.ID + "/reconciliation/report?period=" + p,
+		"/v1/connections/" + v.conn.ID + "/product-mappings?period=" + p,
+	} {
+		if st, b := v.do("GET", path, "", ""); st != http.StatusNotFound {
+			t.Errorf("GET %s as another tenant = %d %s, want 404", path, st, b)
+		}
+	}
+	if st, b := v.do("GET", "/v1/billing/"+p, "", ""); st != http.StatusOK || !strings.Contains(string(b), `"lines":[]`) {
+		t.Errorf("GET billing as another tenant = %d %s, want no lines", st, b)
+	}
+	v.key = own
+	if st, b := v.do("GET", "/v1/billing/"+p, "", ""); st != http.StatusOK || strings.Contains(string(b), `"lines":[]`) {
+		t.Errorf("GET billing as the owner = %d %s, want its lines", st, b)
+	}
+}

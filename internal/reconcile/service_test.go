@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -271,5 +272,35 @@ func TestReconcileOtherTenant(t *testing.T) {
 	v.key = own
 	if st, b := v.do("GET", "/v1/billing/"+p, "", ""); st != http.StatusOK || strings.Contains(string(b), `"lines":[]`) {
 		t.Errorf("GET billing as the owner = %d %s, want its lines", st, b)
+	}
+}
+
+// TestReconcileSingleFlight: concurrent reports of one connection and
+// period share one walk of Pax8: they make as many Pax8 calls as one
+// report of another connection to the same partner.
+func TestReconcileSingleFlight(t *testing.T) {
+	v := newAPIEnv(t, false)
+	p := v.period.String()
+	calls := v.e.APICalls()
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			if st, b := v.do("GET", "/v1/connections/"+v.conn.ID+"/reconciliation?period="+p, "", ""); st != http.StatusOK {
+				t.Errorf("GET reconciliation = %d %s", st, b)
+			}
+		})
+	}
+	wg.Wait()
+	concurrent := v.e.APICalls() - calls
+
+	otherTenant, otherKey := v.e.Tenant(t, "Other MSP")
+	other := v.e.Connect(t, otherTenant, testenv.Partner)
+	v.key = otherKey
+	calls = v.e.APICalls()
+	if st, b := v.do("GET", "/v1/connections/"+other.ID+"/reconciliation?period="+p, "", ""); st != http.StatusOK {
+		t.Fatalf("GET reconciliation = %d %s", st, b)
+	}
+	if one := v.e.APICalls() - calls; concurrent != one || one == 0 {
+		t.Errorf("5 concurrent reports made %d Pax8 calls, one report %d; want the same, above 0", concurrent, one)
 	}
 }

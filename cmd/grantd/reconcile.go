@@ -63,22 +63,9 @@ func cmdPax8Reconcile(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "uploaded %d billing lines for %s\n", n, period)
 	}
 	start := time.Now()
-	done := make(chan struct{})
-	go func() { // the server walks Pax8; say how long it has been at it
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				fmt.Fprintf(e.stderr, "reconciling %s… %s\n", period, time.Since(start).Round(time.Second))
-			}
-		}
-	}()
-	var rep reconcile.Report
-	err = c.do(ctx, http.MethodGet, "/v1/connections/"+url.PathEscape(*conn)+"/reconciliation?period="+period.String(), nil, &rep)
-	close(done)
+	rep, err := streamReconcile(ctx, c, *conn, period, func(stage string, n int) {
+		fmt.Fprintf(e.stderr, "walking Pax8: %d %s\n", n, stage)
+	})
 	if err != nil {
 		return err
 	}
@@ -183,4 +170,55 @@ func uploadBilling(ctx context.Context, c *apiClient, period reconcile.Period, p
 		return 0, fmt.Errorf("upload %s: decode answer: %w", path, err)
 	}
 	return len(out.Lines), nil
+}
+
+// streamReconcile asks for the reconciliation as JSON lines, so that the
+// walk's progress can be shown as it happens, and returns the report.
+func streamReconcile(ctx context.Context, c *apiClient, conn string, period reconcile.Period, progress func(string, int)) (*reconcile.Report, error) {
+	path := "/v1/connections/" + url.PathEscape(conn) + "/reconciliation?period=" + period.String()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Accept", "application/x-ndjson")
+	hc := *c.hc
+	hc.Timeout = 0 // a walk of a large partner takes minutes; ctx bounds it
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		var env struct {
+			Error apiError `json:"error"`
+		}
+		_ = json.Unmarshal(b, &env)
+		env.Error.Status = resp.StatusCode
+		return nil, fmt.Errorf("GET %s: %w", path, &env.Error)
+	}
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var line struct {
+			Progress *struct {
+				Stage string `json:"stage"`
+				Count int    `json:"count"`
+			} `json:"progress"`
+			Report *reconcile.Report `json:"report"`
+			Error  *apiError         `json:"error"`
+		}
+		if err := dec.Decode(&line); err != nil {
+			return nil, fmt.Errorf("GET %s: reading the answer: %w", path, err)
+		}
+		switch {
+		case line.Progress != nil:
+			progress(line.Progress.Stage, line.Progress.Count)
+		case line.Error != nil:
+			line.Error.Status = resp.StatusCode
+			return nil, fmt.Errorf("GET %s: %w", path, line.Error)
+		case line.Report != nil:
+			return line.Report, nil
+		}
+	}
 }

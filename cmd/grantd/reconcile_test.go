@@ -67,7 +67,7 @@ func TestPax8Reconcile(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("pax8 reconcile = exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stderr, "uploaded 1 billing lines") || !strings.Contains(stderr, "walked 25 companies") {
+	if !strings.Contains(stderr, "uploaded 1 billing lines") || !strings.Contains(stderr, "walked 25 companies") || !strings.Contains(stderr, "walking Pax8: 25 companies") {
 		t.Errorf("stderr = %q, want the upload and the walk reported", stderr)
 	}
 	if !strings.Contains(stdout, "unmapped_product") || !strings.Contains(stdout, "59.97") {

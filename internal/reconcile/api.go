@@ -1,10 +1,14 @@
 package reconcile
 
 import (
+	"encoding/json"
+	"errors"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/grantd/grantd/internal/api"
+	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/httpapi"
 )
 
@@ -199,9 +203,70 @@ func (s *Service) getReconciliation(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	if strings.Contains(r.Header.Get("Accept"), "application/x-ndjson") {
+		return s.streamReconciliation(w, r, period)
+	}
 	rep, err := s.Reconcile(r.Context(), tenant(r), r.PathValue("id"), period, nil)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, rep)
+}
+
+// progressJSON is one progress line of a streamed reconciliation.
+type progressJSON struct {
+	Stage string `json:"stage"`
+	Count int    `json:"count"`
+}
+
+// streamReconciliation answers with JSON lines: {"progress":{stage,count}}
+// while this request's walk of Pax8 advances, then {"report":…} or
+// {"error":{code,message}}. A connection that cannot be reconciled at all
+// (not found, needs_reauth) is refused before the stream starts, with the
+// usual error.
+func (s *Service) streamReconciliation(w http.ResponseWriter, r *http.Request, period Period) error {
+	tenantID, connID := tenant(r), r.PathValue("id")
+	if _, err := s.connection(r.Context(), tenantID, connID); err != nil {
+		return err
+	}
+	events := make(chan progressJSON, 64)
+	progress := func(stage string, n int) {
+		select { // the walk may outlive this request: never block it
+		case events <- progressJSON{stage, n}:
+		default:
+		}
+	}
+	type result struct {
+		rep *Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := s.Reconcile(r.Context(), tenantID, connID, period, progress)
+		done <- result{rep, err}
+	}()
+	httpapi.NoStore(w)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	enc := json.NewEncoder(w)
+	for {
+		select {
+		case ev := <-events:
+			enc.Encode(map[string]any{"progress": ev})
+			rc.Flush()
+		case res := <-done:
+			if res.err != nil {
+				code, msg := httpapi.CodeInternal, "the reconciliation failed"
+				if he, ok := errors.AsType[*httpapi.Error](res.err); ok {
+					code, msg = he.Code, he.Message
+				} else if be, ok := errors.AsType[*broker.Error](res.err); ok {
+					code, msg = httpapi.Code(be.Code), be.Msg
+				}
+				s.log.WarnContext(r.Context(), "streamed reconciliation failed", "connection_id", connID, "err", res.err)
+				return enc.Encode(map[string]any{"error": map[string]string{"code": string(code), "message": msg}})
+			}
+			return enc.Encode(map[string]any{"report": res.rep})
+		}
+	}
 }

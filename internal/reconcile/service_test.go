@@ -304,3 +304,43 @@ func TestReconcileSingleFlight(t *testing.T) {
 		t.Errorf("5 concurrent reports made %d Pax8 calls, one report %d; want the same, above 0", concurrent, one)
 	}
 }
+
+// TestProductMappingRoutes: suggestions for the billed keys, a mapping
+// set and removed by hand, and a product Pax8 does not show refused.
+func TestProductMappingRoutes(t *testing.T) {
+	v := newAPIEnv(t, false)
+	p := v.period.String()
+	if st, b := v.do("PUT", "/v1/billing/"+p, "text/csv", v.csv); st != http.StatusOK {
+		t.Fatalf("PUT billing = %d %s", st, b)
+	}
+	base := "/v1/connections/" + v.conn.ID + "/product-mappings"
+	st, b := v.do("GET", base+"?period="+p, "", "")
+	var res reconcile.ProductMappings
+	if err := json.Unmarshal(b, &res); st != http.StatusOK || err != nil {
+		t.Fatalf("GET product-mappings = %d %s", st, b)
+	}
+	if len(res.Mappings) != 0 || len(res.UnmappedKeys) != v.keys || len(res.Suggestions) != v.keys {
+		t.Fatalf("before mapping: %d mappings, %d unmapped keys, %d suggestions; want 0, %d, %d", len(res.Mappings), len(res.UnmappedKeys), len(res.Suggestions), v.keys, v.keys)
+	}
+	sg := res.Suggestions[0]
+	if sg.Score != 1 || sg.SKU != sg.ProductKey {
+		t.Errorf("suggestion %+v: want the product whose SKU is the key, score 1", sg)
+	}
+	if st, b := v.do("PUT", base+"/"+sg.ProductKey, "application/json", `{"product_id":"no-such-product","period":"`+p+`"}`); st != http.StatusBadRequest {
+		t.Errorf("PUT an unknown product = %d %s, want 400", st, b)
+	}
+	if st, b := v.do("PUT", base+"/"+sg.ProductKey, "application/json", `{"product_id":"`+sg.ProductID+`","period":"`+p+`"}`); st != http.StatusOK {
+		t.Fatalf("PUT product mapping = %d %s", st, b)
+	}
+	_, b = v.do("GET", base+"?period="+p, "", "")
+	json.Unmarshal(b, &res)
+	if len(res.Mappings) != 1 || res.Mappings[0].ProductID != sg.ProductID || len(res.UnmappedKeys) != v.keys-1 {
+		t.Errorf("after PUT: %+v mappings, %d unmapped keys; want the one mapping and %d", res.Mappings, len(res.UnmappedKeys), v.keys-1)
+	}
+	if st, _ := v.do("DELETE", base+"/"+sg.ProductKey, "", ""); st != http.StatusNoContent {
+		t.Errorf("DELETE = %d, want 204", st)
+	}
+	if st, _ := v.do("DELETE", base+"/"+sg.ProductKey, "", ""); st != http.StatusNotFound {
+		t.Errorf("DELETE again = %d, want 404", st)
+	}
+}

@@ -39,6 +39,13 @@ type Input struct {
 	Progress func(stage string, n int)
 }
 
+// runningSeats sums the running (active or pending cancel) subscriptions
+// of one company × product; last is one of them, for its price and cost.
+type runningSeats struct {
+	quantity pax8.Amount
+	last     *sub
+}
+
 // key is one company × Pax8 product.
 type key struct{ company, product string }
 
@@ -79,7 +86,7 @@ type Snapshot struct {
 	Walked   Walked
 	names    map[string]string
 	subs     map[string]*sub
-	running  map[key]pax8.Amount
+	running  map[key]runningSeats
 	aggs     map[key]*agg
 	products map[string]Product
 }
@@ -138,7 +145,7 @@ func Walk(ctx context.Context, c *pax8.Client, period Period, progress func(stag
 
 	subs := map[string]*sub{}
 	products := map[string]Product{}
-	running := map[key]pax8.Amount{} // seats of running subscriptions
+	running := map[key]runningSeats{}
 	for s, err := range c.Subscriptions.All(ctx, nil) {
 		if err != nil {
 			return nil, fmt.Errorf("reconcile: listing subscriptions: %w", err)
@@ -159,7 +166,7 @@ func Walk(ctx context.Context, c *pax8.Client, period Period, progress func(stag
 		}
 		if s.Status == pax8.SubscriptionActive || s.Status == pax8.SubscriptionPendingCancel {
 			k := key{s.CompanyID, s.ProductID}
-			running[k] = running[k].Add(r.quantity)
+			running[k] = runningSeats{quantity: running[k].quantity.Add(r.quantity), last: r}
 		}
 	}
 	progress("subscriptions", walked.Subscriptions)
@@ -309,7 +316,7 @@ func Compare(snap *Snapshot, in Input) *Report {
 }
 
 // classify turns one key's aggregate into its lines.
-func classify(k key, a *agg, in Input, names map[string]string, subs map[string]*sub, running map[key]pax8.Amount, money func(pax8.Amount) pax8.Money) []Line {
+func classify(k key, a *agg, in Input, names map[string]string, subs map[string]*sub, running map[key]runningSeats, money func(pax8.Amount) pax8.Money) []Line {
 	base := Line{CompanyID: k.company, CompanyName: names[k.company], OrgID: in.Companies[k.company],
 		ProductID: k.product, ProductName: a.productName,
 		ChargedQuantity: a.chargedQty, BilledQuantity: a.billedQty,
@@ -326,13 +333,11 @@ func classify(k key, a *agg, in Input, names map[string]string, subs map[string]
 		price = subs[id].price
 	}
 	if len(a.subs) == 0 && a.items == 0 {
-		sq = running[k]
-		for _, s := range subs { // rare: billed with no charge this period
-			if s.company == k.company && s.product == k.product && !s.cancelled {
-				price, base.UnitCost = s.price, money(s.cost)
-				if base.ProductName == "" {
-					base.ProductName = s.productName
-				}
+		sq = running[k].quantity // billed with no charge this period
+		if s := running[k].last; s != nil {
+			price, base.UnitCost = s.price, money(s.cost)
+			if base.ProductName == "" {
+				base.ProductName = s.productName
 			}
 		}
 	}

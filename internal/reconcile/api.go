@@ -1,8 +1,11 @@
 package reconcile
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -93,23 +96,29 @@ func (s *Service) putBilling(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	body := http.MaxBytesReader(w, r.Body, maxUpload)
-	var lines []BillingLine
+	parse := ParseBillingJSONLines
 	switch ct {
 	case "text/csv":
-		lines, err = ParseBillingCSV(body)
+		parse = ParseBillingCSV
 	case "application/x-ndjson", "application/jsonl", "application/json-lines", "application/json":
-		lines, err = ParseBillingJSONLines(body)
 	default:
 		return &httpapi.Error{Status: http.StatusUnsupportedMediaType, Code: httpapi.CodeInvalidRequest,
 			Message: "send the billing as JSON lines (application/x-ndjson) or CSV (text/csv)"}
 	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpload))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return &httpapi.Error{Status: http.StatusRequestEntityTooLarge, Code: httpapi.CodeRequestTooLarge,
+			Message: fmt.Sprintf("the billing upload is larger than %d MiB", maxUpload>>20), Err: err}
+	}
+	if err != nil {
+		return badRequest("the billing upload could not be read", err)
+	}
+	lines, err := parse(bytes.NewReader(body))
 	if ps, ok := err.(Problems); ok {
 		return problemsError(ps)
 	}
 	if err != nil {
-		return &httpapi.Error{Status: http.StatusRequestEntityTooLarge, Code: httpapi.CodeRequestTooLarge,
-			Message: "the billing upload is too large", Err: err}
+		return badRequest("the billing upload could not be read", err)
 	}
 	if err := s.PutBilling(r.Context(), tenant(r), period, lines); err != nil {
 		return err

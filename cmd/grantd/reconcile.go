@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	grantd "github.com/grantd/grantd/client"
 	"github.com/grantd/grantd/internal/reconcile"
 )
 
@@ -51,10 +52,10 @@ func cmdPax8Reconcile(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("--output must be table, csv or json")
 	}
-	c, err := rf.client(e)
-	if err != nil {
+	if _, err := rf.client(e); err != nil { // the usual checks of --server and --key
 		return err
 	}
+	c := newRawClient(rf, e)
 	if *billing != "" {
 		n, err := uploadBilling(ctx, c, period, *billing)
 		if err != nil {
@@ -124,7 +125,7 @@ func cmpOr(ss ...string) string {
 // uploadBilling PUTs the file as the period's billing and returns the
 // number of lines stored. A refused upload's problems are listed, one a
 // line.
-func uploadBilling(ctx context.Context, c *apiClient, period reconcile.Period, path string) (int, error) {
+func uploadBilling(ctx context.Context, c *rawClient, period reconcile.Period, path string) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
@@ -152,14 +153,11 @@ func uploadBilling(ctx context.Context, c *apiClient, period reconcile.Period, p
 	}
 	if resp.StatusCode >= 300 {
 		var env struct {
-			Error struct {
-				apiError
-				Details []struct{ Message string } `json:"details"`
-			} `json:"error"`
+			Error grantd.Error `json:"error"`
 		}
 		_ = json.Unmarshal(b, &env)
 		env.Error.Status = resp.StatusCode
-		msg := env.Error.apiError.Error()
+		msg := env.Error.Error()
 		for _, d := range env.Error.Details {
 			msg += "\n  " + path + ": " + d.Message
 		}
@@ -174,7 +172,7 @@ func uploadBilling(ctx context.Context, c *apiClient, period reconcile.Period, p
 
 // streamReconcile asks for the reconciliation as JSON lines, so that the
 // walk's progress can be shown as it happens, and returns the report.
-func streamReconcile(ctx context.Context, c *apiClient, conn string, period reconcile.Period, progress func(string, int)) (*reconcile.Report, error) {
+func streamReconcile(ctx context.Context, c *rawClient, conn string, period reconcile.Period, progress func(string, int)) (*reconcile.Report, error) {
 	path := "/v1/connections/" + url.PathEscape(conn) + "/reconciliation?period=" + period.String()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
@@ -192,7 +190,7 @@ func streamReconcile(ctx context.Context, c *apiClient, conn string, period reco
 	if resp.StatusCode >= 300 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		var env struct {
-			Error apiError `json:"error"`
+			Error grantd.Error `json:"error"`
 		}
 		_ = json.Unmarshal(b, &env)
 		env.Error.Status = resp.StatusCode
@@ -206,7 +204,7 @@ func streamReconcile(ctx context.Context, c *apiClient, conn string, period reco
 				Count int    `json:"count"`
 			} `json:"progress"`
 			Report *reconcile.Report `json:"report"`
-			Error  *apiError         `json:"error"`
+			Error  *grantd.Error     `json:"error"`
 		}
 		if err := dec.Decode(&line); err != nil {
 			return nil, fmt.Errorf("GET %s: reading the answer: %w", path, err)
@@ -221,4 +219,26 @@ func streamReconcile(ctx context.Context, c *apiClient, conn string, period reco
 			return line.Report, nil
 		}
 	}
+}
+
+// rawClient sends the reconciliation's requests that the typed client
+// has no method for (a file upload, a JSON lines answer) with the same
+// server and key. It never prints the key.
+type rawClient struct {
+	base, key string
+	hc        *http.Client
+}
+
+func (c *rawClient) String() string { return "rawClient{" + c.base + " key=REDACTED}" }
+
+func newRawClient(rf *remoteFlags, e *env) *rawClient {
+	c := &rawClient{base: rf.server, key: rf.key, hc: &http.Client{Timeout: 5 * time.Minute}}
+	if c.base == "" {
+		c.base = e.getenv("GRANTD_URL")
+	}
+	if c.key == "" {
+		c.key = e.getenv("GRANTD_API_KEY")
+	}
+	c.base = strings.TrimRight(c.base, "/")
+	return c
 }

@@ -112,6 +112,7 @@ func (a *App) build(ctx context.Context) error {
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.heartbeat = newHeartbeatGauge(a.metrics)
+	a.metrics.MustRegister(newStoreCollector(a.store, a.log, a.now))
 
 	sender, err := newSender(cfg, a.store, a.log.With("component", "notify"), a.metrics, a.now)
 	if err != nil {
@@ -218,6 +219,8 @@ func (a *App) build(ctx context.Context) error {
 		Providers: a.providers,
 		Base:      base,
 		Logger:    a.log.With("component", "action"),
+		Store:     a.store,
+		Now:       a.now,
 	})
 	if err != nil {
 		return fmt.Errorf("build actions: %w", err)
@@ -270,7 +273,13 @@ func newSender(cfg *config.Config, st store.Store, log *slog.Logger, reg prometh
 	for _, w := range cfg.Webhooks {
 		eps = append(eps, notify.Endpoint{URL: w.URL, Secret: w.Secret.Reveal(), Events: w.Events})
 	}
-	s, err := notify.New(notify.Options{Endpoints: eps, Store: st, Logger: log, Registerer: reg, Now: now})
+	r := cfg.WebhookRetry
+	jitter := r.Jitter
+	if jitter == 0 {
+		jitter = -1 // none, as configured; notify's zero means its default
+	}
+	s, err := notify.New(notify.Options{Endpoints: eps, Store: st, Logger: log, Registerer: reg, Now: now,
+		RetryFor: r.For.D(), Backoff: r.FirstDelay.D(), MaxDelay: r.MaxDelay.D(), Jitter: jitter})
 	if err != nil {
 		return nil, fmt.Errorf("build webhooks: %w", err)
 	}

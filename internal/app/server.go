@@ -14,7 +14,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/grantd/grantd/internal/orgmap"
-	"github.com/grantd/grantd/internal/store"
 )
 
 // ShutdownTimeout bounds how long Serve waits for requests in flight after
@@ -40,23 +39,9 @@ func (a *App) routes(apiH, webH, mappingH http.Handler) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}))
-	mux.HandleFunc("GET /healthz", a.handleHealth)
+	mux.HandleFunc("GET /healthz", a.handleLive)
+	mux.HandleFunc("GET /readyz", a.handleReady)
 	return mux
-}
-
-// handleHealth answers 200 when the database answers.
-func (a *App) handleHealth(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	if _, err := a.store.GetMeta(ctx, MetaVaultFingerprint); err != nil && !errors.Is(err, store.ErrNotFound) {
-		a.log.WarnContext(ctx, "health check", "err", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, `{"status":"unavailable"}`)
-		return
-	}
-	fmt.Fprintln(w, `{"status":"ok"}`)
 }
 
 // Run listens on the configured address and calls [App.Serve].

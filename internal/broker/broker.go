@@ -111,6 +111,10 @@ type Broker struct {
 	// share is the number of live replicas that split each provider's
 	// max_refresh_rate (at least 1).
 	share atomic.Int64
+
+	// broken holds the ids of integrations last seen marked broken, so a
+	// token issued with one clears the mark without a read per token.
+	broken sync.Map
 }
 
 // New returns a Broker. It does not start background work; see package
@@ -223,7 +227,8 @@ func setDefault(d *time.Duration, v time.Duration) {
 }
 
 func (b *Broker) event(ctx context.Context, c store.Connection, kind, detail string) {
-	e := store.Event{TenantID: c.TenantID, ConnectionID: c.ID, Kind: kind, Detail: detail, CreatedAt: b.now().UTC()}
+	e := store.Event{TenantID: c.TenantID, ConnectionID: c.ID, IntegrationID: c.IntegrationID, Provider: c.Provider,
+		Kind: kind, Detail: detail, CreatedAt: b.now().UTC()}
 	id, err := b.st.AddEvent(ctx, e)
 	if err != nil {
 		b.log.ErrorContext(ctx, "store event", "connection_id", c.ID, "kind", kind, "err", err)

@@ -128,8 +128,18 @@ func (b *Broker) exchange(ctx context.Context, p provider.Provider, in store.Int
 		if oauthx.IsTransient(err) {
 			return Connected{}, errorf(CodeUpstreamDown, err, "%s could not be reached to finish the connection; start again", p.DisplayName)
 		}
+		if reason, ok := credentialsRefused(err); ok {
+			b.markBroken(ctx, in.ID, reason)
+			e := errorf(CodeRejectedCredentials, err,
+				"%s refused the credentials the application is configured with, so the connection cannot be made; this is not something you did: the application's administrator must correct its %s integration",
+				p.DisplayName, p.DisplayName)
+			e.ReturnTo = s.ReturnTo
+			return Connected{}, e
+		}
 		return Connected{}, errorf(CodeTokenResponse, err, "%s did not issue tokens; start again", p.DisplayName)
 	}
+	b.noteIntegration(in)
+	b.markWorking(ctx, in.ID)
 	if err := checkAccessAudience(tok.AccessToken, s.Audience); err != nil {
 		return Connected{}, errorf(CodeTokenResponse, err, "%s issued a token for another audience", p.DisplayName)
 	}

@@ -233,30 +233,34 @@ func (b *Broker) resolveIntegration(ctx context.Context, tenantID, id, providerN
 	var pick *store.Integration
 	for i := range all {
 		in := &all[i]
-		if in.Provider != providerName || !b.MayUse(ctx, *in, tenantID) {
+		if in.Provider != providerName || !b.MayUse(ctx, *in, tenantID) || rank(*in, tenantID) == 0 {
 			continue
 		}
-		// A tenant's own default wins, then any of its own, then the
-		// operator's default, then any operator integration.
 		if pick == nil || rank(*in, tenantID) > rank(*pick, tenantID) {
 			pick = in
 		}
 	}
 	if pick == nil {
-		return store.Integration{}, errorf(CodeNotFound, nil, "no integration for provider %s", providerName)
+		return store.Integration{}, errorf(CodeNotFound, nil, "no default integration for provider %s; name integration_id or make one of the tenant's integrations default", providerName)
 	}
 	return *pick, nil
 }
 
+// rank orders the integrations a connect naming only a provider may use:
+// the tenant's own default (2), then the operator's default (1). An
+// integration that is not a default (0) is never picked by provider name,
+// so one created with is_default false never takes over; it is used only
+// when named by id.
 func rank(in store.Integration, tenantID string) int {
-	r := 0
-	if in.TenantID == tenantID && tenantID != "" {
-		r += 2
+	switch {
+	case !in.IsDefault:
+		return 0
+	case in.TenantID == tenantID && tenantID != "":
+		return 2
+	case in.TenantID == "":
+		return 1
 	}
-	if in.IsDefault {
-		r++
-	}
-	return r
+	return 0
 }
 
 func hash(s string) []byte {

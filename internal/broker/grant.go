@@ -97,9 +97,15 @@ func (b *Broker) verifier(ctx context.Context, p provider.Provider, clientID str
 // Only an unreachable JWKS is forgiven: the identity claims still have to
 // match, the gap is logged and counted, and the tokens are kept, because
 // they came straight from the token endpoint over TLS (OIDC Core §3.1.3.7
-// step 6). Any other failure is returned.
+// step 6). A failure of the id_token wraps [oauthx.ErrInvalidIDToken];
+// any other error is grantd's own (the store, the vault), says nothing
+// against the answer, and is returned unwrapped.
 func (b *Broker) checkRefreshedIDToken(ctx context.Context, p provider.Provider, c store.Connection, g grant) error {
-	in, err := b.st.GetIntegration(ctx, c.IntegrationID)
+	var in store.Integration
+	err := b.holding(ctx, c.ID, func() (err error) {
+		in, err = b.st.GetIntegration(ctx, c.IntegrationID)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -116,7 +122,7 @@ func (b *Broker) checkRefreshedIDToken(ctx context.Context, p provider.Provider,
 		return fmt.Errorf("%w: %v", oauthx.ErrInvalidIDToken, err)
 	}
 	if err := sameIdentity(orig, next); err != nil {
-		return err
+		return fmt.Errorf("%w: %v", oauthx.ErrInvalidIDToken, err)
 	}
 	_, err = b.verifier(ctx, p, in.ClientID).VerifyRefreshed(ctx, g.idToken, orig, g.accessToken)
 	if errors.Is(err, oauthx.ErrKeysUnavailable) {

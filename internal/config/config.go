@@ -60,6 +60,8 @@ type Config struct {
 	Connect Connect `yaml:"connect"`
 	// Webhooks receive connection events (see package notify).
 	Webhooks []Webhook `yaml:"webhooks"`
+	// WebhookRetry is the retry schedule of every webhook delivery.
+	WebhookRetry WebhookRetry `yaml:"webhook_retry"`
 	// Server tunes how the HTTP server treats its callers.
 	Server Server `yaml:"server"`
 	// Quotas bound what each tenant may hold or make.
@@ -192,6 +194,25 @@ type Webhook struct {
 	Secret Secret `yaml:"-"`
 }
 
+// WebhookRetry is how failed webhook deliveries are retried: exponential
+// backoff with jitter (the n-th retry waits FirstDelay·2^(n-1), at most
+// MaxDelay, less a random part of up to Jitter of it) for For after the
+// event, the last try made at the end of the window; then the delivery is
+// failed and can be redelivered through the API. The defaults (72h, 30s,
+// 6h, 0.3) retry about 20 times over three days, as Stripe does.
+type WebhookRetry struct {
+	// For is how long a delivery is retried (default 72h; at most 6 days,
+	// so the outbox's 7-day retention keeps every pending delivery).
+	For Duration `yaml:"for"`
+	// FirstDelay is the wait before the first retry (default 30s).
+	FirstDelay Duration `yaml:"first_delay"`
+	// MaxDelay caps a wait, including one a Retry-After asks (default 6h).
+	MaxDelay Duration `yaml:"max_delay"`
+	// Jitter is the random fraction taken off each wait, 0 to 1 (default
+	// 0.3; 0 for none).
+	Jitter float64 `yaml:"jitter"`
+}
+
 // Connect tunes the connect flow.
 type Connect struct {
 	// SessionTTL is how long an authorization may take (default 10m).
@@ -295,6 +316,12 @@ func Default() *Config {
 			AuthFailureLimit: AuthFailureLimit{Burst: 20, Every: Duration(time.Second)},
 		},
 		Quotas: Quotas{Integrations: 50, Connections: 1000, ConnectLinksPerHour: 100, OrgImportBytes: 32 << 20},
+		WebhookRetry: WebhookRetry{
+			For:        Duration(72 * time.Hour),
+			FirstDelay: Duration(30 * time.Second),
+			MaxDelay:   Duration(6 * time.Hour),
+			Jitter:     0.3,
+		},
 	}
 }
 

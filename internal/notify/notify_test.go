@@ -139,6 +139,9 @@ func newSender(t *testing.T, reg prometheus.Registerer, opts notify.Options) *no
 	if opts.Backoff == 0 {
 		opts.Backoff = 10 * time.Millisecond
 	}
+	if opts.Jitter == 0 {
+		opts.Jitter = -1 // exact delays, unless a test asks for jitter
+	}
 	if opts.PollInterval == 0 {
 		opts.PollInterval = 10 * time.Millisecond
 	}
@@ -183,7 +186,7 @@ func metric(t *testing.T, reg *prometheus.Registry, name string, labels map[stri
 var eventIDs atomic.Int64
 
 func event(kind, detail string) store.Event {
-	return store.Event{ID: eventIDs.Add(1), TenantID: "ten_acme", ConnectionID: "con_1", Kind: kind, Detail: detail,
+	return store.Event{ID: eventIDs.Add(1), TenantID: "ten_acme", ConnectionID: "con_1", IntegrationID: "int_pax8", Provider: "pax8", Kind: kind, Detail: detail,
 		CreatedAt: time.Date(2026, 11, 22, 8, 0, 0, 0, time.FixedZone("CET", 3600))}
 }
 
@@ -250,6 +253,7 @@ func TestDeliverySignedJSON(t *testing.T) {
 	want := map[string]any{
 		"type": "needs_reauth", "created_at": "2026-11-22T07:00:00Z", "tenant_id": "ten_acme",
 		"connection_id": "con_1", "detail": "the provider refused the refresh token (invalid_grant)",
+		"integration_id": "int_pax8", "provider": "pax8",
 	}
 	if diff := cmp.Diff(want, fields); diff != "" {
 		t.Errorf("payload (-want +got):\n%s", diff)

@@ -176,8 +176,9 @@ type RefreshTuning struct {
 	// equal share). The vendor's token-endpoint limit is per OAuth client,
 	// which every tenant of an operator integration shares. Zero: no cap.
 	MaxRefreshRate float64 `yaml:"max_refresh_rate" json:"max_refresh_rate,omitempty"`
-	// MaxRefreshBurst is the token bucket's depth (default: one second's
-	// worth of MaxRefreshRate, at least 1).
+	// MaxRefreshBurst is the token bucket's depth (default: half a
+	// second's worth of MaxRefreshRate, at least 1, so that a rate equal
+	// to the vendor's limit leaves the vendor's bucket some slack).
 	MaxRefreshBurst int `yaml:"max_refresh_burst" json:"max_refresh_burst,omitempty"`
 	// CircuitFailures opens the provider's circuit after this many
 	// transient failures in a row at its token endpoint (default 5):

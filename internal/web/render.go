@@ -24,6 +24,12 @@ type errorPage struct {
 	Title   string
 	Message string
 	Code    string
+	// ReturnTo is the allow-listed URL of the application the user came
+	// from, shown as a way back; empty shows the generic advice.
+	ReturnTo string
+	// NotYours says the failure is the application's configuration, not
+	// the user's: starting again will not help.
+	NotYours bool
 }
 
 var funcs = template.FuncMap{
@@ -79,6 +85,8 @@ func codeStatus(c broker.Code) int {
 		return http.StatusBadGateway
 	case broker.CodeUpstreamDown:
 		return http.StatusServiceUnavailable
+	case broker.CodeRejectedCredentials:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }
@@ -90,6 +98,7 @@ var titles = map[int]string{
 	http.StatusGone:                "This link has expired",
 	http.StatusConflict:            "Reauthorization needed",
 	http.StatusBadGateway:          "The provider did not complete the connection",
+	http.StatusUnprocessableEntity: "The application is not set up correctly",
 	http.StatusServiceUnavailable:  "The provider could not be reached",
 	http.StatusTooManyRequests:     "Too many requests",
 	http.StatusInternalServerError: "Something went wrong",
@@ -107,8 +116,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := broker.CodeOf(err)
 	status := codeStatus(code)
 	msg := "Something went wrong on our side. Please try again later."
+	returnTo := ""
 	if e, ok := errors.AsType[*broker.Error](err); ok && status != http.StatusInternalServerError {
 		msg = sentence(e.Msg)
+		returnTo = e.ReturnTo
 	}
 	level := slog.LevelInfo
 	if status >= 500 {
@@ -119,7 +130,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if t, ok := codeTitles[code]; ok {
 		title = t
 	}
-	h.page(w, r, status, "error", errorPage{Title: title, Message: msg, Code: string(code)})
+	h.page(w, r, status, "error", errorPage{Title: title, Message: msg, Code: string(code),
+		ReturnTo: returnTo, NotYours: code == broker.CodeRejectedCredentials})
 }
 
 // sentence capitalises msg and ends it with a full stop.

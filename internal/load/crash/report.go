@@ -1,4 +1,4 @@
-package main
+package crash
 
 import (
 	"bytes"
@@ -12,10 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
 )
 
-func printCrashReport(w io.Writer, rep *crashReport, bin string) error {
+func PrintReport(w io.Writer, rep *Report, bin string) error {
 	if rep.Mode == "stall" {
 		fmt.Fprintf(w, "RT-09: replica A stopped (SIGSTOP) for %s with its refresh in flight, %d trials per leeway, on %s (%s)\n", rep.Stall, rep.TrialsPerCase, rep.Database, bin)
 	} else {
@@ -148,4 +149,33 @@ func (l *refreshLog) times(rt string) []time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.byToken[rt])
+}
+
+// table prints rows under a header, in aligned columns; an empty cell
+// shows as "-".
+type table struct{ tw *tabwriter.Writer }
+
+func newTable(w io.Writer, header ...string) *table {
+	t := &table{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+	t.row(header...)
+	return t
+}
+
+func (t *table) row(cells ...string) {
+	for i, c := range cells {
+		if c == "" {
+			cells[i] = "-"
+		}
+	}
+	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
+}
+
+func (t *table) flush() error { return t.tw.Flush() }
+
+// formatTime prints t in UTC to the second, or "" for the zero time.
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -1,4 +1,4 @@
-package main
+package crash
 
 import (
 	"context"
@@ -10,11 +10,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	grantd "github.com/grantd/grantd/client"
+	"github.com/grantd/grantd/internal/load/fleet"
+	"github.com/grantd/grantd/internal/partner"
 	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/store/sqlstore"
@@ -25,24 +27,25 @@ import (
 // the successive replicas A. Worlds share nothing, so that they can run
 // trials side by side and each trial's sandbox counters are its own.
 type crashRig struct {
-	bin, dir string
-	dsn      string
-	sb       *sandbox.Server
-	sbURL    string
-	ep       sandbox.Endpoints
-	sent     *refreshLog
-	keys     *vault.Keyring
-	secrets  []string
-	adminKey string
-	bAddr    string
-	aAddr    string
-	redirect string
-	b        *replica
-	leeway   time.Duration
-	st       store.Store
-	hc       *http.Client
-	tenants  int
-	procs    *procSet
+	bin, dir  string
+	dsn       string
+	sb        *sandbox.Server
+	sbURL     string
+	ep        sandbox.Endpoints
+	sent      *refreshLog
+	keys      *vault.Keyring
+	secrets   []string
+	adminKey  string
+	tenantKey string // the key of the tenant connect made last
+	bAddr     string
+	aAddr     string
+	redirect  string
+	b         *replica
+	leeway    time.Duration
+	st        store.Store
+	hc        *http.Client
+	tenants   int
+	procs     *procSet
 }
 
 // procSet is every replica process running, so that all are killed when
@@ -78,7 +81,7 @@ func newCrashRig(ctx context.Context, bin, dir, dsn string, procs *procSet, addr
 		return nil, err
 	}
 	r.sent = &refreshLog{tokenPath: tokenPath, byToken: map[string][]time.Time{}, waiters: map[string]chan struct{}{}}
-	if r.sbURL, err = serveOn(ctx, r.sent.wrap(r.sb.Handler())); err != nil {
+	if r.sbURL, err = fleet.ServeOn(ctx, r.sent.wrap(r.sb.Handler())); err != nil {
 		return nil, err
 	}
 	r.sb.SetBaseURL(r.sbURL)
@@ -162,7 +165,7 @@ func (r *crashRig) startReplica(ctx context.Context, name, addr, cfg string, ext
 	}
 	defer logf.Close()
 	cmd := exec.CommandContext(ctx, r.bin, "serve", "--config", path)
-	cmd.Env = append(append(childEnv(), r.secrets...), extraEnv...)
+	cmd.Env = append(append(fleet.ChildEnv(), r.secrets...), extraEnv...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start replica %s: %w", name, err)
@@ -187,23 +190,11 @@ func (r *crashRig) startReplica(ctx context.Context, name, addr, cfg string, ext
 		case <-hctx.Done():
 		}
 	}()
-	if err := waitHealthy(hctx, "http://"+addr); err != nil {
+	if err := fleet.WaitHealthy(hctx, "http://"+addr); err != nil {
 		p.kill()
 		return nil, fmt.Errorf("replica %s did not start: %w\n%s", name, err, tail(logPath, 20))
 	}
 	return p, nil
-}
-
-// childEnv is this process's environment without GRANTD_FAILPOINT, which
-// only replica A gets.
-func childEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GRANTD_FAILPOINT=") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // stop asks the replica to shut down, and kills it if it has not within
@@ -263,31 +254,30 @@ func (r *crashRig) stopB() {
 // connect creates a tenant and connects the demo partner for it through
 // B, like a browser, and returns the tenant's API client, the connection
 // and its refresh token.
-func (r *crashRig) connect(ctx context.Context) (*apiClient, string, string, error) {
+func (r *crashRig) connect(ctx context.Context) (*grantd.Client, string, string, error) {
 	base := "http://" + r.bAddr
-	admin, err := newAPIClient(base, r.adminKey)
+	admin, err := grantd.NewClient(base, r.adminKey)
 	if err != nil {
 		return nil, "", "", err
 	}
 	r.tenants++
-	var created struct {
-		APIKey string `json:"api_key"`
-	}
-	if err := admin.do(ctx, http.MethodPost, "/v1/tenants", map[string]string{"name": fmt.Sprintf("Crash MSP %d", r.tenants)}, &created); err != nil {
+	_, key, err := admin.CreateTenant(ctx, fmt.Sprintf("Crash MSP %d", r.tenants))
+	if err != nil {
 		return nil, "", "", fmt.Errorf("create tenant: %w", err)
 	}
-	api, err := newAPIClient(base, created.APIKey)
+	r.tenantKey = key
+	api, err := grantd.NewClient(base, key)
 	if err != nil {
 		return nil, "", "", err
 	}
-	link, err := api.createSession(ctx, "", "pax8", "")
+	link, err := api.CreateConnectSession(ctx, grantd.ConnectSessionRequest{IntegrationID: "pax8"})
 	if err != nil {
 		return nil, "", "", err
 	}
-	if err := connectAsPartner(ctx, link.URL, base, demoPartner(), nil); err != nil {
+	if err := partner.Connect(ctx, link.URL, base, partner.Demo(), nil); err != nil {
 		return nil, "", "", err
 	}
-	conns, err := api.connections(ctx)
+	conns, err := api.Connections(ctx, grantd.ListOptions{})
 	if err != nil || len(conns) != 1 {
 		return nil, "", "", fmt.Errorf("want one connection after the flow, got %d (%v)", len(conns), err)
 	}
@@ -302,11 +292,13 @@ func (r *crashRig) connect(ctx context.Context) (*apiClient, string, string, err
 	return api, c.ID, string(rt), nil
 }
 
-// onReplica is api aimed at replica p.
-func (r *crashRig) onReplica(api *apiClient, p *replica) *apiClient {
-	c := *api
-	c.base = "http://" + p.addr
-	return &c
+// onReplica is the tenant's API client aimed at replica p.
+func (r *crashRig) onReplica(p *replica) *grantd.Client {
+	c, err := grantd.NewClient("http://"+p.addr, r.tenantKey)
+	if err != nil {
+		panic(err) // the address and key were checked by connect
+	}
+	return c
 }
 
 // settle polls the store until the trial's connection is settled or

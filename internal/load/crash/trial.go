@@ -1,17 +1,17 @@
-package main
+package crash
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	grantd "github.com/grantd/grantd/client"
 	"github.com/grantd/grantd/internal/failpoint"
+	"github.com/grantd/grantd/internal/load/fleet"
 	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/vault"
@@ -21,7 +21,7 @@ import (
 // point, forces a refresh on A (a fresh token, so B has no reason to
 // touch it first), expects A to die of SIGKILL, and watches B settle the
 // connection.
-func (r *crashRig) failpointTrial(ctx context.Context, point string) (*crashTrial, error) {
+func (r *crashRig) failpointTrial(ctx context.Context, point string) (*Trial, error) {
 	api, id, rt, err := r.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -31,9 +31,9 @@ func (r *crashRig) failpointTrial(ctx context.Context, point string) (*crashTria
 		return nil, err
 	}
 	before := r.sb.Stats().Providers[sandbox.Pax8]
-	t := &crashTrial{log: r.sent, rt: rt, aLapse: time.Now().Add(crashLeaseA)}
-	onA := r.onReplica(api, a)
-	err = onA.do(ctx, http.MethodPost, "/v1/connections/"+url.PathEscape(id)+"/refresh", nil, nil)
+	t := &Trial{log: r.sent, rt: rt, aLapse: time.Now().Add(crashLeaseA)}
+	onA := r.onReplica(a)
+	_, err = onA.Refresh(ctx, id, "")
 	select {
 	case <-a.done:
 	case <-time.After(10 * time.Second):
@@ -62,7 +62,7 @@ func (r *crashRig) failpointTrial(ctx context.Context, point string) (*crashTria
 // token is then expired, so that B, asked for it, must wait on A's lease.
 // After the stall A resumes; whatever it decides, the refresh token must
 // have been sent once.
-func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*crashTrial, error) {
+func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*Trial, error) {
 	api, id, rt, err := r.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -74,15 +74,14 @@ func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*crashT
 	defer a.stop()
 	defer r.sb.ClearFaults()
 	before := r.sb.Stats().Providers[sandbox.Pax8]
-	t := &crashTrial{log: r.sent, rt: rt, aLapse: time.Now().Add(crashLeaseStall)}
+	t := &Trial{log: r.sent, rt: rt, aLapse: time.Now().Add(LeaseStall)}
 	arrived := r.sent.await(rt)
 	if err := r.sb.AddFault(sandbox.Fault{Kind: "slow", Endpoint: "token", GrantType: "refresh_token", Delay: 300 * time.Millisecond}); err != nil {
 		return nil, err
 	}
 	aDone := make(chan string, 1)
 	go func() {
-		var tok tokenJSON
-		err := r.onReplica(api, a).do(ctx, http.MethodPost, "/v1/connections/"+url.PathEscape(id)+"/refresh", nil, &tok)
+		tok, err := r.onReplica(a).Refresh(ctx, id, "")
 		aDone <- answer(tok, err)
 	}()
 	select {
@@ -103,8 +102,8 @@ func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*crashT
 	}
 	bDone := make(chan string, 1)
 	go func() {
-		tok, err := api.token(ctx, id)
-		if err == nil && validAtSandbox(ctx, r.hc, r.ep.UserinfoURL, tok.AccessToken) != nil {
+		tok, err := api.Token(ctx, id)
+		if err == nil && fleet.ValidAtSandbox(ctx, r.hc, r.ep.UserinfoURL, tok.AccessToken) != nil {
 			bDone <- "invalid token"
 			return
 		}
@@ -137,7 +136,7 @@ func (r *crashRig) stallTrial(ctx context.Context, stall time.Duration) (*crashT
 
 // runTrials fills results, one trial per slot, with the worlds taking
 // the next free slot as they become free. The first error stops them all.
-func runTrials(ctx context.Context, worlds []*crashRig, results []*crashTrial, trial func(context.Context, *crashRig) (*crashTrial, error), done func(n int, t *crashTrial)) error {
+func runTrials(ctx context.Context, worlds []*crashRig, results []*Trial, trial func(context.Context, *crashRig) (*Trial, error), done func(n int, t *Trial)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -181,14 +180,14 @@ func runTrials(ctx context.Context, worlds []*crashRig, results []*crashTrial, t
 }
 
 // answer is "token" or the API error code of err.
-func answer(tok tokenJSON, err error) string {
+func answer(tok grantd.Token, err error) string {
 	if err == nil {
 		if tok.AccessToken == "" {
 			return "empty token"
 		}
 		return "token"
 	}
-	if ae, ok := errors.AsType[*apiError](err); ok && ae.Code != "" {
+	if ae, ok := errors.AsType[*grantd.Error](err); ok && ae.Code != "" {
 		return ae.Code
 	}
 	return "network error"
@@ -199,7 +198,7 @@ func answer(tok tokenJSON, err error) string {
 // forced refresh through B works (the stored refresh token is live, not
 // consumed). Flagged: needs_reauth with the journal entry kept, and B
 // refuses the token. Anything else is corrupt.
-func (r *crashRig) judge(ctx context.Context, api *apiClient, id string, c store.Connection, settled bool, t *crashTrial) {
+func (r *crashRig) judge(ctx context.Context, api *grantd.Client, id string, c store.Connection, settled bool, t *Trial) {
 	corrupt := func(format string, args ...any) {
 		t.Outcome, t.Detail = "corrupt", fmt.Sprintf(format, args...)
 	}
@@ -207,8 +206,8 @@ func (r *crashRig) judge(ctx context.Context, api *apiClient, id string, c store
 	case !settled:
 		corrupt("not settled after %s: status %s, journal entry %t, lease until %s", crashSettleLimit, c.Status, c.RefreshAttempt != "", formatTime(c.LeaseExpiresAt))
 	case c.Status == store.StatusNeedsReauth && c.RefreshAttempt != "":
-		_, err := api.token(ctx, id)
-		if got := answer(tokenJSON{}, err); got != "needs_reauth" {
+		_, err := api.Token(ctx, id)
+		if got := answer(grantd.Token{}, err); got != "needs_reauth" {
 			corrupt("needs_reauth, but B's GET /token answers %s", got)
 			return
 		}
@@ -222,22 +221,22 @@ func (r *crashRig) judge(ctx context.Context, api *apiClient, id string, c store
 			corrupt("the stored refresh token does not open (%v)", err)
 			return
 		}
-		tok, err := api.token(ctx, id)
+		tok, err := api.Token(ctx, id)
 		if err != nil {
 			corrupt("active, but B's GET /token answers %s", answer(tok, err))
 			return
 		}
-		if err := validAtSandbox(ctx, r.hc, r.ep.UserinfoURL, tok.AccessToken); err != nil {
+		if err := fleet.ValidAtSandbox(ctx, r.hc, r.ep.UserinfoURL, tok.AccessToken); err != nil {
 			corrupt("active, but %v", err)
 			return
 		}
 		t.verifyAt = time.Now()
-		var fresh tokenJSON
-		if err := api.do(ctx, http.MethodPost, "/v1/connections/"+url.PathEscape(id)+"/refresh", nil, &fresh); err != nil {
+		fresh, err := api.Refresh(ctx, id, "")
+		if err != nil {
 			corrupt("active, but a refresh with the stored refresh token fails: %s", answer(fresh, err))
 			return
 		}
-		if err := validAtSandbox(ctx, r.hc, r.ep.UserinfoURL, fresh.AccessToken); err != nil {
+		if err := fleet.ValidAtSandbox(ctx, r.hc, r.ep.UserinfoURL, fresh.AccessToken); err != nil {
 			corrupt("active, but after a refresh %v", err)
 			return
 		}
@@ -252,7 +251,7 @@ func (r *crashRig) judge(ctx context.Context, api *apiClient, id string, c store
 // tally counts each trial's refresh requests (late ones included, so a
 // blind retry after settling still shows) and checks the case against
 // what RT-04 or RT-09 wants.
-func tally(cc *crashCase, leeway time.Duration) {
+func tally(cc *Case, leeway time.Duration) {
 	var settle []float64
 	for i, t := range cc.Results {
 		for _, at := range t.log.times(t.rt) {
@@ -305,8 +304,8 @@ func tally(cc *crashCase, leeway time.Duration) {
 			cc.Failures = append(cc.Failures, fmt.Sprintf("trial %d: %s", i+1, strings.Join(problems, "; ")))
 		}
 	}
-	cc.SettleP50Ms = quantileF(settle, 0.5)
-	cc.SettleMaxMs = quantileF(settle, 1)
+	cc.SettleP50Ms = fleet.Quantile(settle, 0.5)
+	cc.SettleMaxMs = fleet.Quantile(settle, 1)
 	cc.Passed = len(cc.Failures) == 0
 }
 
@@ -316,7 +315,7 @@ func tally(cc *crashCase, leeway time.Duration) {
 // once, when the trial recovered from a journal entry. In a stall the
 // token is sent once, plus one replay at most when a leeway allows it
 // (all counted as A's).
-func crashSends(point string, leeway time.Duration, t *crashTrial) (want string, ok bool) {
+func crashSends(point string, leeway time.Duration, t *Trial) (want string, ok bool) {
 	if point == "stall" && leeway > 0 {
 		return "1 or 2 by A, 0 by B", (t.ByA == 1 || t.ByA == 2) && t.ByB == 0
 	}

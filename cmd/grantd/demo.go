@@ -29,7 +29,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 			return usagef("%v", err)
 		}
 	}
-	o.Logs = e.stderr
+	o.Logs, o.Progress = e.stderr, e.stderr
 	d, err := demo.Start(ctx, o)
 	if err != nil {
 		return err

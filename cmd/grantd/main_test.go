@@ -80,6 +80,20 @@ func TestDemoHeadlessText(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}
 	}
+	// Each start-up step is announced on stderr, in order, so a first
+	// run is never silent.
+	last := -1
+	for _, want := range []string{"grantd demo: starting the sandbox", "grantd demo: sandbox listening on http://127.0.0.1:",
+		"grantd demo: opening the database", "grantd demo: grantd listening on http://127.0.0.1:", "grantd demo: ready"} {
+		i := strings.Index(stderr, want)
+		if i < 0 || i < last {
+			t.Errorf("stderr lacks %q after the previous step:\n%s", want, stderr)
+		}
+		last = i
+	}
+	if strings.Contains(stdout, "grantd demo:") {
+		t.Errorf("progress lines on stdout:\n%s", stdout)
+	}
 }
 
 // TestRemoteCommands drives connect, connections and token against a

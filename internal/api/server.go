@@ -134,6 +134,7 @@ func New(opts Options) *Server {
 	s.handle("GET /v1/providers", authAny, s.listProviders)
 
 	s.handle("POST /v1/connect-sessions", authTenant, s.createConnectSession)
+	s.handle("GET /v1/connect-result-key", authTenant, s.connectResultKey)
 	s.handle("GET /v1/connections", authTenant, s.listConnections)
 	s.handle("POST /v1/connections", authTenant, s.createConnection)
 	s.handle("GET /v1/connections/{id}", authTenant, s.getConnection)

@@ -19,6 +19,7 @@ import (
 	"github.com/grantd/grantd/internal/clientip"
 	"github.com/grantd/grantd/internal/clock"
 	"github.com/grantd/grantd/internal/config"
+	"github.com/grantd/grantd/internal/console"
 	"github.com/grantd/grantd/internal/notify"
 	"github.com/grantd/grantd/internal/orgmap"
 	"github.com/grantd/grantd/internal/provider"
@@ -155,6 +156,7 @@ func (a *App) build(ctx context.Context) error {
 			Connections:  cfg.Quotas.Connections,
 			LinksPerHour: cfg.Quotas.ConnectLinksPerHour,
 		},
+		ResultSecret: []byte(cfg.Connect.ResultSecret.Reveal()),
 	})
 	if err != nil {
 		return fmt.Errorf("build broker: %w", err)
@@ -235,9 +237,22 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("build web pages: %w", err)
 	}
+	con, err := console.New(console.Options{
+		Broker:     b,
+		Store:      a.store,
+		Vault:      a.vault,
+		AdminKey:   cfg.AdminKey.Reveal(),
+		SessionTTL: cfg.Console.SessionTTL.D(),
+		Secure:     isHTTPS(cfg.PublicURL),
+		Logger:     a.log.With("component", "console"),
+		Now:        a.now,
+	})
+	if err != nil {
+		return fmt.Errorf("build console: %w", err)
+	}
 	// The proxy sits in front of every mux, which would clean the dot
 	// segments it must refuse (SEC-40).
-	a.handler = px.Mount(apiSrv, a.routes(apiSrv, webH, orgs.Page()))
+	a.handler = px.Mount(apiSrv, a.routes(apiSrv, webH, orgs.Page(), con))
 	if cfg.Server.AccessLog {
 		a.handler = accessLog(a.log.With("component", "http"), clientIP, a.handler)
 	}

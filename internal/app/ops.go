@@ -98,7 +98,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	for _, n := range counts {
-		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(n.N), n.Provider, string(n.Status))
+		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(n.Count), n.Provider, string(n.Status))
 	}
 	for _, s := range []store.DeliveryState{store.DeliveryPending, store.DeliveryFailed} {
 		ch <- prometheus.MustNewConstMetric(c.backlog, prometheus.GaugeValue, float64(states[s]), string(s))
@@ -114,7 +114,7 @@ func (c *storeCollector) read() ([]store.ConnectionCount, map[store.DeliveryStat
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	counts, err := c.st.CountConnections(ctx)
+	counts, err := c.st.CountConnections(ctx, "")
 	if err != nil {
 		c.log.WarnContext(ctx, "count connections for metrics", "err", err)
 		return nil, nil, false

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/grantd/grantd/internal/console"
 	"github.com/grantd/grantd/internal/orgmap"
 )
 
@@ -26,11 +27,14 @@ const ShutdownTimeout = 10 * time.Second
 const RefreshDrainTimeout = 30 * time.Second
 
 // routes is the top-level mux: the JSON API under /v1/, the browser pages
-// (connect, callbacks, static files, index, organisation mapping), metrics
+// (connect, callbacks, static files, index, organisation mapping), the
+// console under /console/, metrics
 // and health.
-func (a *App) routes(apiH, webH, mappingH http.Handler) http.Handler {
+func (a *App) routes(apiH, webH, mappingH, consoleH http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiH)
+	mux.Handle(console.Path, consoleH)
+	mux.Handle("/console", http.RedirectHandler(console.Path, http.StatusMovedPermanently))
 	mux.Handle(orgmap.PagePath, mappingH)
 	mux.Handle("/connect/", webH)
 	mux.Handle("/oauth/", webH)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -253,6 +254,36 @@ func audience(m map[string]any) []string {
 			}
 		}
 		return out
+	}
+	return nil
+}
+
+// tokenParams returns a new map of p's static token parameters plus its
+// RFC 8707 resource (§2.2), for the caller to add its own to.
+func tokenParams(p provider.Provider) map[string]string {
+	m := make(map[string]string, len(p.TokenParams)+6)
+	maps.Copy(m, p.TokenParams)
+	if p.Resource != "" {
+		m["resource"] = p.Resource
+	}
+	return m
+}
+
+// checkAudience checks the access token's audience against what was asked
+// for, whichever parameter carried it: audience (Auth0) or resource
+// (RFC 8707). An opaque token cannot be checked; that is logged, so a
+// provider answering for the wrong API is not silent.
+func (b *Broker) checkAudience(ctx context.Context, p provider.Provider, accessToken, audience string) error {
+	for _, want := range []string{audience, p.Resource} {
+		if err := checkAccessAudience(accessToken, want); err != nil {
+			return err
+		}
+	}
+	if audience != "" || p.Resource != "" {
+		if _, err := unverifiedClaims(accessToken); err != nil {
+			b.log.InfoContext(ctx, "access token is opaque; its audience cannot be checked",
+				"provider", p.Name, "audience", audience, "resource", p.Resource)
+		}
 	}
 	return nil
 }

@@ -188,6 +188,14 @@ func (b *Broker) refreshOwned(ctx context.Context, p provider.Provider, c store.
 	if err != nil {
 		return b.refreshFailed(sctx, p, c, err)
 	}
+	// The grant is kept whatever the audience (the answer may have
+	// rotated the refresh token), but a provider that starts answering
+	// for another API is not silent (SEC-12).
+	for _, want := range []string{req.Params["audience"], p.Resource} {
+		if aerr := checkAccessAudience(tok.AccessToken, want); aerr != nil {
+			b.log.WarnContext(sctx, "refreshed access token is for another audience", "provider", p.Name, "connection_id", c.ID, "err", aerr)
+		}
+	}
 	nc, err := b.storeRefreshed(sctx, p, c, tok, rotated(req, tok))
 	if err != nil {
 		if CodeOf(err) != CodeIDToken {
@@ -223,7 +231,7 @@ func (b *Broker) requestFor(p provider.Provider, in store.Integration, c store.C
 		ClientAuth:   p.ClientAuth,
 		ClientID:     in.ClientID,
 		ClientSecret: secret,
-		Params:       map[string]string{},
+		Params:       tokenParams(p),
 	}
 	switch p.Grant {
 	case provider.AuthorizationCode:

@@ -58,6 +58,8 @@ type Config struct {
 	TokenCacheTTL Duration `yaml:"token_cache_ttl"`
 	// Connect tunes connect links and sessions.
 	Connect Connect `yaml:"connect"`
+	// Console tunes the operator console under /console/.
+	Console Console `yaml:"console"`
 	// Webhooks receive connection events (see package notify).
 	Webhooks []Webhook `yaml:"webhooks"`
 	// WebhookRetry is the retry schedule of every webhook delivery.
@@ -220,7 +222,23 @@ type Connect struct {
 	// LinkTTL is how long a connect link stays valid (default 1h). A link
 	// is spent once it has produced a connection, whatever its TTL.
 	LinkTTL Duration `yaml:"link_ttl"`
+	// ResultSecretEnv names the environment variable holding the secret
+	// that signs connect results (package connectresult); when neither it
+	// nor ResultSecretFile is set, GRANTD_CONNECT_RESULT_SECRET is read if
+	// present, and without any the secret is derived from the vault's
+	// primary key. At least 32 bytes.
+	ResultSecretEnv string `yaml:"result_secret_env"`
+	// ResultSecretFile is a file holding the result secret, instead of
+	// ResultSecretEnv.
+	ResultSecretFile string `yaml:"result_secret_file"`
+	// ResultSecret is the resolved result secret ("" when derived from the
+	// vault).
+	ResultSecret Secret `yaml:"-"`
 }
+
+// DefaultResultSecretEnv is read for the connect result secret when the
+// config names no variable or file.
+const DefaultResultSecretEnv = "GRANTD_CONNECT_RESULT_SECRET"
 
 // Quotas bound what each tenant may hold or make. Each is a positive
 // number, or -1 for no limit. Beyond a count (integrations, connections)
@@ -237,6 +255,12 @@ type Quotas struct {
 	// OrgImportBytes bounds one upload of a tenant's organisations, PUT
 	// /v1/organizations (default 33554432, 32 MiB).
 	OrgImportBytes int64 `yaml:"org_import_bytes"`
+}
+
+// Console tunes the operator console (package console).
+type Console struct {
+	// SessionTTL is how long a console sign-in lasts (default 8h).
+	SessionTTL Duration `yaml:"session_ttl"`
 }
 
 // Server tunes how the HTTP server treats its callers.
@@ -312,6 +336,7 @@ func Default() *Config {
 			SessionTTL: Duration(10 * time.Minute),
 			LinkTTL:    Duration(time.Hour),
 		},
+		Console: Console{SessionTTL: Duration(8 * time.Hour)},
 		Server: Server{
 			AuthFailureLimit: AuthFailureLimit{Burst: 20, Every: Duration(time.Second)},
 		},

@@ -136,6 +136,7 @@ func (c *Config) Validate() error {
 		{"refresh.lease_ttl", c.Refresh.LeaseTTL},
 		{"connect.session_ttl", c.Connect.SessionTTL},
 		{"connect.link_ttl", c.Connect.LinkTTL},
+		{"console.session_ttl", c.Console.SessionTTL},
 		{"server.auth_failure_limit.every", c.Server.AuthFailureLimit.Every},
 	}
 	for _, d := range durations {

@@ -44,6 +44,16 @@ type Options struct {
 	// AccessLog turns on server.access_log and info logging (load
 	// commands measuring its cost).
 	AccessLog bool
+	// Progress, when set, receives one line per start-up step, so that a
+	// first run (which compiles for a while) says what it is doing.
+	Progress io.Writer
+}
+
+// step prints one start-up step to o.Progress.
+func (o Options) step(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "grantd demo: "+format+"\n", args...)
+	}
 }
 
 // Demo is a running sandbox plus a running grantd pointed at it, with one
@@ -92,6 +102,8 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 	} else if err := os.MkdirAll(d.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("demo directory: %w", err)
 	}
+	o.step("using directory %s", d.Dir)
+	o.step("starting the sandbox (Pax8, Paxful and Daxko emulators)")
 
 	// The sandbox: Pax8's documented behaviour, on loopback.
 	sbLn, err := listenLoopback(ctx, o.SandboxListen)
@@ -106,6 +118,7 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 	d.SandboxURL = "http://" + sbLn.Addr().String()
 	d.Sandbox.SetBaseURL(d.SandboxURL)
 	d.serve(ctx, "sandbox", sbLn, d.Sandbox.Handler())
+	o.step("sandbox listening on %s", d.SandboxURL)
 
 	// grantd's listener first: its address is the public URL the
 	// integration's redirect URI derives from.
@@ -127,6 +140,7 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 		RedirectURIs: []string{in.RedirectURI},
 		Name:         "grantd demo",
 	})
+	o.step("opening the database and migrating it")
 	if d.App, err = app.Build(ctx, cfg, nil, logger); err != nil {
 		ln.Close()
 		return nil, err
@@ -137,6 +151,8 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 		}
 	})
 
+	o.step("grantd listening on %s", d.PublicURL)
+	o.step("creating the demo tenant, its API key and a connect link")
 	t, key, err := tenant.Create(ctx, d.App.Store(), "Demo MSP", time.Now())
 	if err != nil {
 		return nil, err
@@ -155,6 +171,7 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 	if d.Link, err = c.CreateConnectSession(ctx, grantd.ConnectSessionRequest{IntegrationID: IntegrationID}); err != nil {
 		return nil, fmt.Errorf("create connect link: %w", err)
 	}
+	o.step("ready")
 	return d, nil
 }
 

@@ -45,6 +45,17 @@ type Payload struct {
 	IntegrationID string    `json:"integration_id"`
 	Provider      string    `json:"provider"`
 	Detail        string    `json:"detail"`
+	// EndUser and Tags are the connection's, as the application named
+	// them in its connect session; omitted when it named none.
+	EndUser *EndUser `json:"end_user,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
+}
+
+// EndUser is the application's user a connection is for.
+type EndUser struct {
+	ID          string `json:"id,omitempty"`
+	Email       string `json:"email,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
 }
 
 // Endpoint is one webhook receiver. Its String and LogValue methods show
@@ -325,7 +336,7 @@ func (s *Sender) deliveries(e store.Event, now time.Time, keep func(key string) 
 				evt = "evt_" + strconv.FormatInt(e.ID, 10)
 			}
 			var err error
-			body, err = json.Marshal(Payload{
+			p := Payload{
 				ID:            evt,
 				Type:          e.Kind,
 				CreatedAt:     e.CreatedAt.UTC().Truncate(time.Microsecond),
@@ -334,7 +345,12 @@ func (s *Sender) deliveries(e store.Event, now time.Time, keep func(key string) 
 				IntegrationID: e.IntegrationID,
 				Provider:      e.Provider,
 				Detail:        e.Detail,
-			})
+				Tags:          e.Tags,
+			}
+			if e.EndUser != (store.EndUser{}) {
+				p.EndUser = &EndUser{ID: e.EndUser.ID, Email: e.EndUser.Email, DisplayName: e.EndUser.DisplayName}
+			}
+			body, err = json.Marshal(p)
 			if err != nil {
 				// A struct of strings and a time always marshals.
 				panic(err)

@@ -444,3 +444,28 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestPayloadEndUserAndTags: a connection's end user and tags ride along
+// in its webhooks, and are left out when the application named none.
+func TestPayloadEndUserAndTags(t *testing.T) {
+	rcv := newReceiver(t)
+	s := newSender(t, prometheus.NewRegistry(), notify.Options{Endpoints: []notify.Endpoint{{URL: rcv.URL + "/hooks", Secret: secret}}})
+	start(t, s)
+	e := event("connected", "scopes: a")
+	e.EndUser = store.EndUser{ID: "u-42", Email: "ops@customer.example"}
+	e.Tags = []string{"plan:gold", "eu"}
+	s.Notify(e)
+	var got notify.Payload
+	if err := json.Unmarshal(rcv.wait(t).body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.EndUser == nil || *got.EndUser != (notify.EndUser{ID: "u-42", Email: "ops@customer.example"}) ||
+		!slices.Equal(got.Tags, []string{"plan:gold", "eu"}) {
+		t.Errorf("payload end user %+v, tags %v", got.EndUser, got.Tags)
+	}
+	s.Notify(event("refreshed", ""))
+	body := rcv.wait(t).body
+	if strings.Contains(string(body), "end_user") || strings.Contains(string(body), "tags") {
+		t.Errorf("payload without labels mentions them: %s", body)
+	}
+}

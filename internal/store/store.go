@@ -155,6 +155,18 @@ type ConnectLink struct {
 	CreatedAt          time.Time
 	// UsedAt is when the link produced a connection; a used link is spent.
 	UsedAt time.Time
+	// EndUser and Tags are the application's, copied to the session and
+	// the connection.
+	EndUser EndUser
+	Tags    []string
+}
+
+// EndUser is the application's user a connection is for, as the
+// application names them. grantd only stores and returns it.
+type EndUser struct {
+	ID          string
+	Email       string
+	DisplayName string
 }
 
 // ConnectSession is one authorization in flight (after the button is
@@ -183,6 +195,9 @@ type ConnectSession struct {
 	AllowAccountChange bool
 	ExpiresAt          time.Time
 	CreatedAt          time.Time
+	// EndUser and Tags are the link's.
+	EndUser EndUser
+	Tags    []string
 }
 
 // Connection is one live grant. Sealed fields are bound to the row with AAD
@@ -196,7 +211,14 @@ type Connection struct {
 	Subject       string // id_token sub (the partner user), if any
 	Email         string
 	Scopes        []string // as granted (RFC 6749 §5.1)
-	TokenType     string
+	// RequestedScopes are the scopes the authorization asked for; Scopes
+	// may lack some (openid, offline_access) that the token response does
+	// not list.
+	RequestedScopes []string
+	TokenType       string
+	// EndUser and Tags are the connect link's (the application's names).
+	EndUser EndUser
+	Tags    []string
 
 	AccessToken  Sealed
 	RefreshToken Sealed
@@ -285,6 +307,11 @@ type Event struct {
 	Kind          string
 	Detail        string
 	CreatedAt     time.Time
+	// EndUser and Tags are the connection's when the event happened, for
+	// webhooks. They are not stored with the event: a delivery rebuilt
+	// from the events table after a crash goes without them.
+	EndUser EndUser
+	Tags    []string
 }
 
 // DeliveryState is where a webhook delivery stands in the outbox.
@@ -376,14 +403,6 @@ type DeliveryFilter struct {
 	Limit int
 }
 
-// ConnectionCount is the number of connections of one provider in one
-// status.
-type ConnectionCount struct {
-	Provider string
-	Status   Status
-	N        int
-}
-
 // IdempotencyState is where an [IdempotencyKey]'s request stands.
 type IdempotencyState string
 
@@ -424,6 +443,10 @@ type IdempotencyKey struct {
 type ConnectionFilter struct {
 	TenantID string
 	Status   Status
+	// EndUserID matches EndUser.ID exactly.
+	EndUserID string
+	// Tag matches connections whose Tags include it.
+	Tag string
 }
 
 // Store is grantd's persistence. Every method is safe for concurrent use.
@@ -601,7 +624,7 @@ type Store interface {
 	RedeliverDelivery(ctx context.Context, id string, now time.Time) (Delivery, error)
 	// CountConnections returns the number of connections by provider and
 	// status.
-	CountConnections(ctx context.Context) ([]ConnectionCount, error)
+	CountConnections(ctx context.Context, tenantID string) ([]ConnectionCount, error)
 	// PruneDeliveries deletes deliveries finished (delivered or failed)
 	// before before, and pending ones created before it that no unexpired
 	// lease holds (an endpoint no longer configured anywhere), and returns

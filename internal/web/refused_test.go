@@ -23,7 +23,7 @@ func TestCallbackWrongSecret(t *testing.T) {
 	if p.status != http.StatusUnprocessableEntity {
 		t.Fatalf("callback = %d, want 422: %s", p.status, p.body)
 	}
-	for _, want := range []string{"The application is not set up correctly", "not something you did", `id="not-yours"`, `href="` + appURL + `"`, "provider_rejected_credentials"} {
+	for _, want := range []string{"The application is not set up correctly", "not something you did", `id="not-yours"`, `href="` + appURL, "provider_rejected_credentials"} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("page lacks %q:\n%s", want, p.body)
 		}

@@ -24,9 +24,10 @@ type errorPage struct {
 	Title   string
 	Message string
 	Code    string
-	// ReturnTo is the allow-listed URL of the application the user came
-	// from, shown as a way back; empty shows the generic advice.
-	ReturnTo string
+	// Back is the way back to the application: its return_to with the
+	// signed failure, else the allow-listed return_to; "" shows the
+	// generic advice.
+	Back string
 	// NotYours says the failure is the application's configuration, not
 	// the user's: starting again will not help.
 	NotYours bool
@@ -113,6 +114,12 @@ var codeTitles = map[broker.Code]string{
 // fail is the pages' one error adapter: it logs the cause and shows the
 // broker's safe message (a generic one for internal errors).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.failBack(w, r, err, "")
+}
+
+// failBack is fail with a link back to the application: back is its
+// return_to with the signed outcome, or "" when none is known.
+func (h *Handler) failBack(w http.ResponseWriter, r *http.Request, err error, back string) {
 	code := broker.CodeOf(err)
 	status := codeStatus(code)
 	msg := "Something went wrong on our side. Please try again later."
@@ -130,8 +137,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if t, ok := codeTitles[code]; ok {
 		title = t
 	}
-	h.page(w, r, status, "error", errorPage{Title: title, Message: msg, Code: string(code),
-		ReturnTo: returnTo, NotYours: code == broker.CodeRejectedCredentials})
+	if back == "" {
+		back = returnTo
+	}
+	h.page(w, r, status, "error", errorPage{Title: title, Message: msg, Code: string(code), Back: back,
+		NotYours: code == broker.CodeRejectedCredentials})
 }
 
 // sentence capitalises msg and ends it with a full stop.

@@ -90,33 +90,6 @@ func (db *DB) RedeliverDelivery(ctx context.Context, id string, now time.Time) (
 	return d, nil
 }
 
-// CountConnections returns the number of connections by provider and
-// status, ordered by provider then status.
-func (db *DB) CountConnections(ctx context.Context) ([]store.ConnectionCount, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT provider, status, count(*) FROM connections
-	GROUP BY provider, status ORDER BY provider, status`)
-	if err != nil {
-		return nil, fmt.Errorf("count connections: %w", err)
-	}
-	defer rows.Close()
-	var out []store.ConnectionCount
-	for rows.Next() {
-		var (
-			c      store.ConnectionCount
-			status string
-		)
-		if err := rows.Scan(&c.Provider, &status, &c.N); err != nil {
-			return nil, fmt.Errorf("count connections: %w", err)
-		}
-		c.Status = store.Status(status)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count connections: %w", err)
-	}
-	return out, nil
-}
-
 // CheckSchema reports whether the database answers and has every embedded
 // migration applied: nil when it is ready to serve, otherwise an error
 // naming what is missing (for /readyz).

@@ -135,16 +135,24 @@ func testCountConnections(t *testing.T, s store.Store) {
 	b.Status = store.StatusNeedsReauth
 	c.Provider = "paxful"
 	mustCreate(t, s, a, b, c)
-	got, err := s.CountConnections(ctx)
+	got, err := s.CountConnections(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []store.ConnectionCount{
-		{Provider: a.Provider, Status: store.StatusActive, N: 1},
-		{Provider: a.Provider, Status: store.StatusNeedsReauth, N: 1},
-		{Provider: "paxful", Status: c.Status, N: 1},
+		{Provider: a.Provider, Status: store.StatusActive, Count: 1},
+		{Provider: a.Provider, Status: store.StatusNeedsReauth, Count: 1},
+		{Provider: "paxful", Status: c.Status, Count: 1},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("CountConnections (-want +got):\n%s", diff)
+	}
+	// One tenant's alone.
+	got, err = s.CountConnections(ctx, "t2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want[2:], got); diff != "" {
+		t.Errorf("CountConnections(t2) (-want +got):\n%s", diff)
 	}
 }

@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DeleteIntegration", testDeleteIntegration},
 		{"ListDeliveries", testListDeliveries},
 		{"CountConnections", testCountConnections},
+		{"EndUserFilter", testEndUserFilter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))

@@ -131,6 +131,36 @@ var clientCalls = map[string]func(ctx context.Context, c *Client) error{
 		return err
 	},
 	"deleteOrgMapping": func(ctx context.Context, c *Client) error { return c.DeleteOrgMapping(ctx, "con_1", "cmp_1") },
+	"putBilling": func(ctx context.Context, c *Client) error {
+		_, err := c.PutBilling(ctx, "2026-11", "text/csv", strings.NewReader("org,product,quantity,unit_price\n"))
+		return err
+	},
+	"postBilling": func(ctx context.Context, c *Client) error {
+		_, err := c.UploadBilling(ctx, "2026-11", "text/csv", strings.NewReader("org,product,quantity,unit_price\n"))
+		return err
+	},
+	"getBilling": func(ctx context.Context, c *Client) error { _, err := c.Billing(ctx, "2026-11"); return err },
+	"listProductMappings": func(ctx context.Context, c *Client) error {
+		_, err := c.ProductMappings(ctx, "con_1", "2026-11")
+		return err
+	},
+	"putProductMapping": func(ctx context.Context, c *Client) error {
+		_, err := c.PutProductMapping(ctx, "con_1", "key_1", "prd_1", "2026-11")
+		return err
+	},
+	"deleteProductMapping": func(ctx context.Context, c *Client) error { return c.DeleteProductMapping(ctx, "con_1", "key_1") },
+	"acceptProductMappingSuggestions": func(ctx context.Context, c *Client) error {
+		_, err := c.AcceptProductMappingSuggestions(ctx, "con_1", "2026-11")
+		return err
+	},
+	"getReconciliation": func(ctx context.Context, c *Client) error {
+		_, err := c.Reconciliation(ctx, "con_1", "2026-11")
+		return err
+	},
+	"getReconciliationReport": func(ctx context.Context, c *Client) error {
+		_, err := c.ReconciliationReport(ctx, "con_1", "2026-11", "", "")
+		return err
+	},
 	"acceptOrgMappingSuggestions": func(ctx context.Context, c *Client) error {
 		_, err := c.AcceptOrgMappingSuggestions(ctx, "con_1", nil)
 		return err

@@ -65,6 +65,7 @@ func pax8Usage() string {
 		}
 		fmt.Fprintf(&b, "  %-14s %-18s %-34s (%s)\n", v.resource, v.verb, strings.TrimSpace(args.String()), v.action)
 	}
+	b.WriteString("  reconcile      --period YYYY-MM [--billing FILE.csv|FILE.jsonl] [--flagged] [--output table|csv|json]\n")
 	return b.String()
 }
 
@@ -74,6 +75,9 @@ func pax8Usage() string {
 // terminal, and a one-line summary otherwise. Without --all it prints one
 // page and, when there are more, says so on stderr.
 func cmdPax8(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "reconcile" {
+		return cmdPax8Reconcile(ctx, e, args[1:])
+	}
 	fs := newFlags(e, "pax8")
 	rf := addRemoteFlags(fs, e)
 	conn := fs.String("connection", "", "connection id; if empty, $GRANTD_CONNECTION, else the one active Pax8 connection")

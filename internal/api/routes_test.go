@@ -14,6 +14,7 @@ import (
 	"github.com/grantd/grantd/internal/action"
 	"github.com/grantd/grantd/internal/orgmap"
 	"github.com/grantd/grantd/internal/proxy"
+	"github.com/grantd/grantd/internal/reconcile"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/tenant"
 	"github.com/grantd/grantd/internal/vault"
@@ -235,6 +236,11 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	orgs.Routes(e.api)
+	recon, err := reconcile.New(reconcile.Options{Broker: e.broker, Store: e.st, Transport: http.DefaultTransport})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recon.Routes(e.api)
 	actions, err := action.New(action.Options{Tokens: e.broker, Providers: e.broker.Providers()})
 	if err != nil {
 		t.Fatal(err)

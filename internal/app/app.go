@@ -24,6 +24,7 @@ import (
 	"github.com/grantd/grantd/internal/orgmap"
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/proxy"
+	"github.com/grantd/grantd/internal/reconcile"
 	"github.com/grantd/grantd/internal/refresh"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/store/sqlstore"
@@ -204,6 +205,17 @@ func (a *App) build(ctx context.Context) error {
 		return fmt.Errorf("build organisation mappings: %w", err)
 	}
 	orgs.Routes(apiSrv)
+	recon, err := reconcile.New(reconcile.Options{
+		Broker:    b,
+		Store:     a.store,
+		Transport: &upstream.Transport{Tokens: b, Providers: a.providers, Base: base, Logger: a.log.With("component", "reconcile")},
+		Logger:    a.log.With("component", "reconcile"),
+		Now:       a.now,
+	})
+	if err != nil {
+		return fmt.Errorf("build reconciliation: %w", err)
+	}
+	recon.Routes(apiSrv)
 	actions, err := action.New(action.Options{
 		Tokens:    b,
 		Providers: a.providers,

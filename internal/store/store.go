@@ -631,6 +631,8 @@ type Store interface {
 	// how many rows went.
 	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
 
+	BillingStore
+
 	PutOrgMapping(ctx context.Context, m OrgMapping) error
 	DeleteOrgMapping(ctx context.Context, connectionID, externalID string) error
 	ListOrgMappings(ctx context.Context, connectionID string) ([]OrgMapping, error)

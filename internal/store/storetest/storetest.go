@@ -50,6 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OrgMappings", testOrgMappings},
 		{"Organizations", testOrganizations},
 		{"MappingLinks", testMappingLinks},
+		{"Billing", testBilling},
+		{"ProductMappings", testProductMappings},
 		{"Meta", testMeta},
 		{"ConcurrentUpdate", testConcurrentUpdate},
 		{"Deliveries", testDeliveries},

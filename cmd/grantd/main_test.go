@@ -183,6 +183,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"demo", "--listen", "0.0.0.0:0"}, 2, "not loopback"},
 		{[]string{"tenants", "create"}, 2, "exactly one tenant name"},
 		{[]string{"sandbox", "--client-id", "x"}, 2, "go together"},
+		{[]string{"sandbox", "--token-rate-limit", "-1"}, 2, "must not be negative"},
 	} {
 		code, stdout, stderr := runCmd(t, nil, tc.args...)
 		if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {

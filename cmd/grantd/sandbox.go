@@ -28,6 +28,9 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&d.RefreshAbsolute, "refresh-absolute", d.RefreshAbsolute, "refresh-token absolute lifetime")
 	fs.BoolVar(&d.SendIss, "send-iss", d.SendIss, "send the RFC 9207 iss parameter in authorization responses")
 	fs.BoolVar(&d.RequireJSON, "require-json", d.RequireJSON, "refuse form-encoded token requests")
+	fs.DurationVar(&d.TokenLatency, "token-latency", d.TokenLatency, "delay before each token-endpoint response")
+	fs.Float64Var(&d.TokenRateLimit, "token-rate-limit", d.TokenRateLimit, "token-endpoint capacity in requests per second, beyond which it answers 429 (0: unlimited)")
+	fs.IntVar(&d.TokenRateBurst, "token-rate-burst", d.TokenRateBurst, "token-endpoint burst size (0: the rate limit rounded up)")
 	clientID := fs.String("client-id", "", "register an OAuth client with this id")
 	clientSecret := fs.String("client-secret", "", "the registered client's secret")
 	var redirects stringList
@@ -53,6 +56,9 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	}
 	if d.ReuseInterval < 0 {
 		return usagef("--reuse-interval must not be negative")
+	}
+	if d.TokenLatency < 0 || d.TokenRateLimit < 0 || d.TokenRateBurst < 0 {
+		return usagef("--token-latency, --token-rate-limit and --token-rate-burst must not be negative")
 	}
 
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -133,16 +133,19 @@ func (s *Server) controlDaxkoPartner(w http.ResponseWriter, r *http.Request) {
 // settingsJSON is the wire form of [Settings]; omitted fields are left
 // unchanged by POST /_sandbox/settings.
 type settingsJSON struct {
-	Provider        string  `json:"provider,omitempty"`
-	Rotation        *bool   `json:"rotation,omitempty"`
-	ReuseInterval   *string `json:"reuse_interval,omitempty"`
-	AccessTTL       *string `json:"access_ttl,omitempty"`
-	RefreshAbsolute *string `json:"refresh_absolute,omitempty"`
-	RefreshIdle     *string `json:"refresh_idle,omitempty"`
-	SendIss         *bool   `json:"send_iss,omitempty"`
-	RequireJSON     *bool   `json:"require_json,omitempty"`
-	RateLimited     *bool   `json:"rate_limited,omitempty"`
-	ExpiresInNumber *bool   `json:"expires_in_number,omitempty"`
+	Provider        string   `json:"provider,omitempty"`
+	Rotation        *bool    `json:"rotation,omitempty"`
+	ReuseInterval   *string  `json:"reuse_interval,omitempty"`
+	AccessTTL       *string  `json:"access_ttl,omitempty"`
+	RefreshAbsolute *string  `json:"refresh_absolute,omitempty"`
+	RefreshIdle     *string  `json:"refresh_idle,omitempty"`
+	SendIss         *bool    `json:"send_iss,omitempty"`
+	RequireJSON     *bool    `json:"require_json,omitempty"`
+	RateLimited     *bool    `json:"rate_limited,omitempty"`
+	ExpiresInNumber *bool    `json:"expires_in_number,omitempty"`
+	TokenLatency    *string  `json:"token_latency,omitempty"`
+	TokenRateLimit  *float64 `json:"token_rate_limit,omitempty"`
+	TokenRateBurst  *int     `json:"token_rate_burst,omitempty"`
 }
 
 func toSettingsJSON(provider string, st Settings) settingsJSON {
@@ -151,7 +154,8 @@ func toSettingsJSON(provider string, st Settings) settingsJSON {
 		Provider: provider, Rotation: &st.Rotation, ReuseInterval: str(st.ReuseInterval),
 		AccessTTL: str(st.AccessTTL), RefreshAbsolute: str(st.RefreshAbsolute), RefreshIdle: str(st.RefreshIdle),
 		SendIss: &st.SendIss, RequireJSON: &st.RequireJSON, RateLimited: &st.RateLimited,
-		ExpiresInNumber: &st.ExpiresInNumber,
+		ExpiresInNumber: &st.ExpiresInNumber, TokenLatency: str(st.TokenLatency),
+		TokenRateLimit: &st.TokenRateLimit, TokenRateBurst: &st.TokenRateBurst,
 	}
 }
 
@@ -176,6 +180,21 @@ func (j settingsJSON) apply(st Settings) (Settings, error) {
 	dur("access_ttl", j.AccessTTL, &st.AccessTTL, false)
 	dur("refresh_absolute", j.RefreshAbsolute, &st.RefreshAbsolute, false)
 	dur("refresh_idle", j.RefreshIdle, &st.RefreshIdle, false)
+	dur("token_latency", j.TokenLatency, &st.TokenLatency, true)
+	if j.TokenRateLimit != nil {
+		if *j.TokenRateLimit < 0 {
+			errs = append(errs, fmt.Errorf("token_rate_limit: must not be negative, got %v", *j.TokenRateLimit))
+		} else {
+			st.TokenRateLimit = *j.TokenRateLimit
+		}
+	}
+	if j.TokenRateBurst != nil {
+		if *j.TokenRateBurst < 0 {
+			errs = append(errs, fmt.Errorf("token_rate_burst: must not be negative, got %d", *j.TokenRateBurst))
+		} else {
+			st.TokenRateBurst = *j.TokenRateBurst
+		}
+	}
 	set := func(src *bool, dst *bool) {
 		if src != nil {
 			*dst = *src
@@ -219,6 +238,7 @@ func (s *Server) controlSettings(w http.ResponseWriter, r *http.Request) {
 	st, err := req.apply(p.settings)
 	if err == nil {
 		p.settings = st
+		p.bucket = tokenBucket{}
 	}
 	p.mu.Unlock()
 	if err != nil {

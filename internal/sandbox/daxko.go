@@ -202,12 +202,19 @@ func (s *Server) handleDaxkoToken(p *provider, w http.ResponseWriter, r *http.Re
 		}
 		writeTokenError(w, e)
 	}
+	tr, oerr := parseDaxkoTokenRequest(w, r)
+	grant = tr.get("grant_type")
+	p.mu.Lock()
+	st := p.settings
+	p.mu.Unlock()
+	if o, ok := s.tokenGate(p, w, r, st); !ok {
+		outcome = o
+		return
+	}
 	if r.URL.Query().Has("client_secret") { // SEC-38
 		fail(errInvalidRequest("client_secret must not be sent in the URL"))
 		return
 	}
-	tr, oerr := parseDaxkoTokenRequest(w, r)
-	grant = tr.get("grant_type")
 	if oerr != nil {
 		fail(oerr)
 		return
@@ -226,7 +233,6 @@ func (s *Server) handleDaxkoToken(p *provider, w http.ResponseWriter, r *http.Re
 	scheme, bearer, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	p.mu.Lock()
 	dp, known := p.partners[tr.get("client_id")]
-	st := p.settings
 	p.mu.Unlock()
 	if !strings.EqualFold(scheme, "Bearer") || !known ||
 		subtle.ConstantTimeCompare([]byte(dp.RefreshToken), []byte(strings.TrimSpace(bearer))) != 1 ||

@@ -81,6 +81,21 @@ type Settings struct {
 	// as an integer (provider-facts §4), so that clients' lenient parsing
 	// is exercised. Other personalities always send a number.
 	ExpiresInNumber bool
+	// TokenLatency delays every token-endpoint response, honouring the
+	// request's context (default 0), to emulate a slow authorization
+	// server under load.
+	TokenLatency time.Duration
+	// TokenRateLimit is the token endpoint's capacity in requests per
+	// second of real time, a token bucket of TokenRateBurst requests
+	// (default 0: unlimited). Beyond it the endpoint answers 429
+	// too_many_requests with Retry-After and Auth0's X-RateLimit-*
+	// headers, as Auth0's Authentication API does under its rate-limit
+	// policy. The bucket starts full and is refilled when the settings
+	// change.
+	TokenRateLimit float64
+	// TokenRateBurst is the bucket's size; zero means TokenRateLimit
+	// rounded up (at least 1).
+	TokenRateBurst int
 }
 
 // DefaultSettings returns Pax8's documented behaviour (seeds/000): rotation
@@ -114,6 +129,9 @@ func (st Settings) withDefaults(def func() Settings) Settings {
 	if st.ReuseInterval < 0 {
 		st.ReuseInterval = 0
 	}
+	st.TokenLatency = max(st.TokenLatency, 0)
+	st.TokenRateLimit = max(st.TokenRateLimit, 0)
+	st.TokenRateBurst = max(st.TokenRateBurst, 0)
 	return st
 }
 
@@ -242,6 +260,7 @@ func (s *Server) Configure(provider string, st Settings) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.settings = st.withDefaults(p.d.defaults)
+	p.bucket = tokenBucket{}
 }
 
 func (s *Server) settings(provider string) Settings {

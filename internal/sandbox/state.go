@@ -71,7 +71,9 @@ type provider struct {
 	accessGrant map[string]accessEntry
 	// prunedAt is when pruneTokensLocked last ran (sandbox clock).
 	prunedAt time.Time
-	stats    ProviderStats
+	// bucket is the token endpoint's rate limiter (Settings.TokenRateLimit).
+	bucket tokenBucket
+	stats  ProviderStats
 	// partners are the registered Daxko partner credentials (daxko only).
 	partners map[string]DaxkoPartner
 }

@@ -19,6 +19,11 @@ type ProviderStats struct {
 	// "other") and outcome: "ok", the OAuth error code returned, or the
 	// fault kind that replaced the response.
 	TokenRequests map[string]map[string]int `json:"token_requests"`
+	// TokenRateLimited counts token requests refused with 429 by
+	// Settings.TokenRateLimit; each is also in TokenRequests under the
+	// outcome "too_many_requests" (a rate_limited fault counts there as
+	// "rate_limited" instead).
+	TokenRateLimited int `json:"token_rate_limited"`
 	// CodeExchangesMaxPerCode is the highest number of exchanges of any
 	// one authorization code (1 when no code was replayed; SEC-30).
 	CodeExchangesMaxPerCode int `json:"code_exchanges_max_per_code"`

@@ -140,16 +140,20 @@ func (s *Server) handleToken(p *provider, w http.ResponseWriter, r *http.Request
 		outcome = e.Code
 		writeTokenError(w, e)
 	}
-	// SEC-38: a client secret in the URL is refused, whatever else.
-	if r.URL.Query().Has("client_secret") {
-		fail(errInvalidRequest("client_secret must not be sent in the URL"))
-		return
-	}
 	p.mu.Lock()
 	st := p.settings
 	p.mu.Unlock()
 	tr, oerr := parseTokenRequest(r, p.d, st)
 	grant = tr.get("grant_type")
+	if o, ok := s.tokenGate(p, w, r, st); !ok {
+		outcome = o
+		return
+	}
+	// SEC-38: a client secret in the URL is refused, whatever else.
+	if r.URL.Query().Has("client_secret") {
+		fail(errInvalidRequest("client_secret must not be sent in the URL"))
+		return
+	}
 	if oerr != nil {
 		fail(oerr)
 		return

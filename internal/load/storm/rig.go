@@ -44,7 +44,6 @@ type rig struct {
 	st      *sqlstore.DB
 	hc      *http.Client
 	redir   string
-	limiter *tokenLimiter // nil when the sandbox applies latency and cap itself
 	// scheduler reports whether the replicas' config takes the claim
 	// scheduler's keys (refresh.workers, providers[].refresh); without
 	// them the replicas run the one-at-a-time sweep.
@@ -67,19 +66,21 @@ func newRig(ctx context.Context, o Options) (_ *rig, err error) {
 	if r.dsn, r.label, r.drop, err = scratchDatabase(ctx, o.Database, r.dir); err != nil {
 		return nil, err
 	}
-	if r.sb, err = sandbox.New(sandbox.Options{Pax8: sandbox.Settings{
-		Rotation: true, AccessTTL: 24 * time.Hour, RefreshAbsolute: 8766 * time.Hour, RefreshIdle: 720 * time.Hour,
-	}}); err != nil {
+	// Pax8 strict (rotation on, reuse interval 0), with the latency and
+	// rate cap asked for.
+	st := sandbox.DefaultSettings()
+	st.TokenLatency = o.Latency
+	if o.Cap > 0 {
+		st.TokenRateLimit, st.TokenRateBurst = o.Cap, o.burst()
+	}
+	if r.sb, err = sandbox.New(sandbox.Options{Pax8: st}); err != nil {
 		return nil, err
 	}
-	h := r.sb.Handler()
-	r.limiter = newTokenLimiter(o.Latency, o.LatencyMax, o.Cap, o.burst())
-	if r.sbURL, err = serveOn(ctx, r.limiter.wrap(h)); err != nil {
+	if r.sbURL, err = serveOn(ctx, r.sb.Handler()); err != nil {
 		return nil, err
 	}
 	r.sb.SetBaseURL(r.sbURL)
 	r.ep = r.sb.Endpoints(sandbox.Pax8)
-	r.limiter.tokenPath = mustPath(r.ep.TokenURL)
 
 	key, err := vault.GenerateKey(1)
 	if err != nil {
@@ -224,12 +225,4 @@ func waitHealthy(ctx context.Context, base string, exited <-chan struct{}) (time
 		}
 	}
 	return time.Time{}, errors.New("not healthy after 60 s")
-}
-
-func mustPath(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		panic("storm: sandbox endpoint " + s + ": " + err.Error())
-	}
-	return u.Path
 }

@@ -30,20 +30,20 @@ const clientID = "grantd-storm"
 // rig is one world: a sandbox, a scratch database, a vault key and the
 // replicas' shared configuration. Worlds share nothing.
 type rig struct {
-	opts    Options
-	dir     string
-	dsn     string
-	label   string
-	drop    func()
-	sb      *sandbox.Server
-	sbURL   string
-	ep      sandbox.Endpoints
-	secret  string
-	keys    *vault.Keyring
-	env     []string
-	st      *sqlstore.DB
-	hc      *http.Client
-	redir   string
+	opts   Options
+	dir    string
+	dsn    string
+	label  string
+	drop   func()
+	sb     *sandbox.Server
+	sbURL  string
+	ep     sandbox.Endpoints
+	secret string
+	keys   *vault.Keyring
+	env    []string
+	st     *sqlstore.DB
+	hc     *http.Client
+	redir  string
 	// scheduler reports whether the replicas' config takes the claim
 	// scheduler's keys (refresh.workers, providers[].refresh); without
 	// them the replicas run the one-at-a-time sweep.

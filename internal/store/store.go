@@ -165,6 +165,15 @@ type Connection struct {
 	NextAttemptAt time.Time
 	LastError     string
 
+	// NextRefreshAt is when the connection must next be refreshed (or
+	// looked at: a grant past its absolute lifetime is marked
+	// needs_reauth); zero means it is not scheduled and never needs a
+	// refresh. The broker computes it on every write (access expiry less
+	// the expiry margin, or the idle deadline less the idle margin,
+	// whichever is first, pushed back by a pending backoff); the store only
+	// persists it and claims the connections it makes due (see ClaimDue).
+	NextRefreshAt time.Time
+
 	// ReauthNoticeAt is when the next reauth_due notice about the end of
 	// RefreshExpiresAt falls due; zero means no notice was sent for this
 	// grant yet, so the first falls due at the first threshold. The broker
@@ -353,6 +362,25 @@ type Store interface {
 	// or whose absolute lifetime ended at now, so the sweep marks them
 	// needs_reauth.
 	DueForRefresh(ctx context.Context, now, accessBefore, idleBefore time.Time, limit int) ([]Connection, error)
+	// ClaimDue leases to owner until the given time, in one conditional
+	// write, up to limit active connections whose NextRefreshAt is set and
+	// not after now and on which no lease is live at now (a lease is live
+	// while its LeaseExpiresAt is after now, whoever holds it, owner
+	// included: a row owner already holds is being worked on). That
+	// includes a refresh whose answer nobody stored (RefreshAttempt set,
+	// lease lapsed) once it is due. It returns the claimed rows as written,
+	// soonest NextRefreshAt first, then by ID; two concurrent claimers
+	// never get the same row. Like AcquireLease it does not change
+	// Version. A limit of zero or less claims nothing; an empty owner, or
+	// until not after now, is an error.
+	ClaimDue(ctx context.Context, owner string, now, until time.Time, limit int) ([]Connection, error)
+	// NextRefreshDue returns the earliest NextRefreshAt among active
+	// connections that have one and on which no lease is live at now, or
+	// the zero time when there is none: when ClaimDue will next find work,
+	// unless a write moves a row earlier or a live lease lapses first (a
+	// scheduler waiting for it should also wake at least once per lease
+	// duration, to take over rows whose holder died).
+	NextRefreshDue(ctx context.Context, now time.Time) (time.Time, error)
 	// DueForReauthNotice lists active connections whose absolute lifetime
 	// (RefreshExpiresAt) ends after now and no later than before, and whose
 	// ReauthNoticeAt is zero or not after now, soonest end first. A limit

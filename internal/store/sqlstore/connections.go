@@ -15,7 +15,7 @@ const connectionCols = `id, tenant_id, integration_id, provider, status, subject
 	refresh_expires_at, refresh_idle_expires_at, last_refresh_at, connected_at, version,
 	lease_owner, lease_expires_at, failure_count, next_attempt_at, last_error,
 	created_at, updated_at, reauth_notice_at, refresh_attempt, refresh_started_at,
-	refresh_replays, observed_rotation`
+	refresh_replays, observed_rotation, next_refresh_at`
 
 func scanConnection(s scanner) (store.Connection, error) {
 	var c store.Connection
@@ -28,7 +28,8 @@ func scanConnection(s scanner) (store.Connection, error) {
 		timeCol{&c.LastRefreshAt}, timeCol{&c.ConnectedAt}, &c.Version, &c.LeaseOwner,
 		timeCol{&c.LeaseExpiresAt}, &c.FailureCount, timeCol{&c.NextAttemptAt},
 		&c.LastError, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, timeCol{&c.ReauthNoticeAt},
-		&c.RefreshAttempt, timeCol{&c.RefreshStartedAt}, &c.RefreshReplays, &rotation)
+		&c.RefreshAttempt, timeCol{&c.RefreshStartedAt}, &c.RefreshReplays, &rotation,
+		timeCol{&c.NextRefreshAt})
 	c.Status = store.Status(status)
 	c.ObservedRotation = store.ObservedRotation(rotation)
 	return c, err
@@ -60,7 +61,7 @@ func (db *DB) CreateConnection(ctx context.Context, c store.Connection) error {
 	d := db.d
 	_, err := db.w.ExecContext(ctx, `INSERT INTO connections (`+connectionCols+`)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-	1, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)`,
+	1, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`,
 		c.ID, c.TenantID, c.IntegrationID, c.Provider, string(c.Status), c.Subject, c.Email,
 		listArg(c.Scopes), c.TokenType, bytesArg(c.AccessToken), bytesArg(c.RefreshToken),
 		bytesArg(c.IDToken), d.timeArg(c.AccessExpiresAt), d.timeArg(c.RefreshExpiresAt),
@@ -68,7 +69,8 @@ func (db *DB) CreateConnection(ctx context.Context, c store.Connection) error {
 		d.timeArg(c.ConnectedAt), c.LeaseOwner, d.timeArg(c.LeaseExpiresAt),
 		c.FailureCount, d.timeArg(c.NextAttemptAt), c.LastError,
 		d.timeArg(db.createdAt(c.CreatedAt)), d.timeArg(c.UpdatedAt), d.timeArg(c.ReauthNoticeAt),
-		c.RefreshAttempt, d.timeArg(c.RefreshStartedAt), c.RefreshReplays, string(c.ObservedRotation))
+		c.RefreshAttempt, d.timeArg(c.RefreshStartedAt), c.RefreshReplays, string(c.ObservedRotation),
+		d.timeArg(c.NextRefreshAt))
 	if err != nil {
 		return insertErr("connection "+c.ID, err)
 	}
@@ -135,7 +137,8 @@ func (db *DB) UpdateConnection(ctx context.Context, id string, update func(store
 	last_refresh_at = $16, connected_at = $17, lease_owner = $18, lease_expires_at = $19,
 	failure_count = $20, next_attempt_at = $21, last_error = $22, updated_at = $23,
 	reauth_notice_at = $24, refresh_attempt = $25, refresh_started_at = $26,
-	refresh_replays = $27, observed_rotation = $28, version = version + 1
+	refresh_replays = $27, observed_rotation = $28, next_refresh_at = $29,
+	version = version + 1
 	WHERE id = $1 AND version = $2 RETURNING `+connectionCols,
 			id, old.Version, next.IntegrationID, next.Provider, string(next.Status),
 			next.Subject, next.Email, listArg(next.Scopes), next.TokenType,
@@ -145,7 +148,8 @@ func (db *DB) UpdateConnection(ctx context.Context, id string, update func(store
 			d.timeArg(next.ConnectedAt), next.LeaseOwner, d.timeArg(next.LeaseExpiresAt),
 			next.FailureCount, d.timeArg(next.NextAttemptAt), next.LastError,
 			d.timeArg(next.UpdatedAt), d.timeArg(next.ReauthNoticeAt), next.RefreshAttempt,
-			d.timeArg(next.RefreshStartedAt), next.RefreshReplays, string(next.ObservedRotation)))
+			d.timeArg(next.RefreshStartedAt), next.RefreshReplays, string(next.ObservedRotation),
+			d.timeArg(next.NextRefreshAt)))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("update connection %s: version %d changed: %w",
 				id, old.Version, store.ErrConflict)

@@ -18,6 +18,9 @@ type dialect struct {
 	// migrationLock, when not empty, is run first in the migration
 	// transaction and serialises migrators across processes.
 	migrationLock string
+	// singleWriter is set when a process has one write connection
+	// (SQLite), which a claim should not take only to find nothing due.
+	singleWriter bool
 	// unixMicros selects INTEGER unix microseconds (SQLite) instead of
 	// native TIMESTAMPTZ values (PostgreSQL).
 	unixMicros bool
@@ -25,9 +28,10 @@ type dialect struct {
 
 var (
 	sqliteDialect = dialect{
-		name:       "sqlite",
-		migrations: "migrations/sqlite",
-		unixMicros: true,
+		name:         "sqlite",
+		migrations:   "migrations/sqlite",
+		singleWriter: true,
+		unixMicros:   true,
 	}
 	postgresDialect = dialect{
 		name:       "postgres",

@@ -34,6 +34,7 @@ func newConnection(id, tenant string, created time.Duration) store.Connection {
 		Version:              1,
 		FailureCount:         0,
 		ReauthNoticeAt:       at(335 * 24 * time.Hour),
+		NextRefreshAt:        at(24*time.Hour - 10*time.Minute),
 		CreatedAt:            at(created),
 		UpdatedAt:            at(created),
 	}
@@ -94,6 +95,7 @@ func testTimeRoundTrip(t *testing.T, s store.Store) {
 	c.LastRefreshAt = time.Time{}
 	c.ConnectedAt = time.Date(2026, 6, 30, 23, 59, 59, 500, time.Local)
 	c.NextAttemptAt = time.Time{}
+	c.NextRefreshAt = time.Date(2026, 1, 2, 3, 4, 5, 999999999, zone)
 	c.CreatedAt = base
 	c.UpdatedAt = base.Add(time.Nanosecond)
 	mustCreate(t, s, c)
@@ -107,6 +109,7 @@ func testTimeRoundTrip(t *testing.T, s store.Store) {
 		{"RefreshExpiresAt", c.RefreshExpiresAt, got.RefreshExpiresAt, time.Date(2027, 1, 2, 10, 34, 5, 1000, time.UTC)},
 		{"RefreshIdleExpiresAt", c.RefreshIdleExpiresAt, got.RefreshIdleExpiresAt, time.Date(1969, 12, 31, 23, 59, 59, 123456000, time.UTC)},
 		{"ConnectedAt", c.ConnectedAt, got.ConnectedAt, norm(c.ConnectedAt)},
+		{"NextRefreshAt", c.NextRefreshAt, got.NextRefreshAt, time.Date(2026, 1, 2, 10, 34, 5, 999999000, time.UTC)},
 		{"CreatedAt", c.CreatedAt, got.CreatedAt, time.Date(2026, 3, 14, 14, 9, 26, 535897000, time.UTC)},
 		{"UpdatedAt", c.UpdatedAt, got.UpdatedAt, time.Date(2026, 3, 14, 14, 9, 26, 535897000, time.UTC)},
 	} {
@@ -125,6 +128,7 @@ func testTimeRoundTrip(t *testing.T, s store.Store) {
 	next, err := s.UpdateConnection(t.Context(), "c1", func(c store.Connection) (store.Connection, error) {
 		c.LastRefreshAt = time.Date(2026, 2, 3, 4, 5, 6, 7890, zone)
 		c.AccessExpiresAt = time.Time{}
+		c.NextRefreshAt = time.Time{}
 		return c, nil
 	})
 	if err != nil {
@@ -137,6 +141,9 @@ func testTimeRoundTrip(t *testing.T, s store.Store) {
 		}
 		if !got.AccessExpiresAt.IsZero() {
 			t.Errorf("%s AccessExpiresAt = %v, want zero", name, got.AccessExpiresAt)
+		}
+		if !got.NextRefreshAt.IsZero() {
+			t.Errorf("%s NextRefreshAt = %v, want zero", name, got.NextRefreshAt)
 		}
 	}
 }
@@ -203,6 +210,7 @@ func testUpdateConnection(t *testing.T, s store.Store) {
 		c.NextAttemptAt = at(time.Minute)
 		c.LastError = "token endpoint: 503"
 		c.ReauthNoticeAt = at(358 * 24 * time.Hour)
+		c.NextRefreshAt = at(47*time.Hour + 50*time.Minute)
 		c.UpdatedAt = at(24 * time.Hour)
 		// Immutable fields are kept whatever update returns.
 		c.ID, c.TenantID, c.CreatedAt = "other", "t2", at(-time.Hour)
@@ -223,6 +231,7 @@ func testUpdateConnection(t *testing.T, s store.Store) {
 	want.NextAttemptAt = at(time.Minute)
 	want.LastError = "token endpoint: 503"
 	want.ReauthNoticeAt = at(358 * 24 * time.Hour)
+	want.NextRefreshAt = at(47*time.Hour + 50*time.Minute)
 	want.UpdatedAt = at(24 * time.Hour)
 	want.Version = 2
 	if diff := cmp.Diff(want, got, cmpOpts); diff != "" {

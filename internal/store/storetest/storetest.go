@@ -61,6 +61,13 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 			tc.fn(t, newStore(t))
 		})
 	}
+	t.Run("ClaimDue", func(t *testing.T) {
+		for _, tc := range claimDueTests {
+			t.Run(tc.name, func(t *testing.T) {
+				tc.fn(t, newStore(t))
+			})
+		}
+	})
 }
 
 // PostgresURL returns the PostgreSQL URL in GRANTD_TEST_POSTGRES. When it

@@ -7,4 +7,4 @@ import (
 )
 
 // setNextRefresh sets when the claim scheduler first considers c due.
-func setNextRefresh(c *store.Connection, t time.Time) {}
+func setNextRefresh(c *store.Connection, t time.Time) { c.NextRefreshAt = t }

@@ -296,6 +296,12 @@ func runRound(ctx context.Context, o Options) (Round, *rig, error) {
 func (r *rig) drain(ctx context.Context, o Options, t0 time.Time, rd *Round) error {
 	deadline := t0.Add(o.Timeout)
 	lastProgress := time.Now()
+	// Counting scans the table; the drain time comes from the rows
+	// themselves, so a large fleet is polled less often.
+	poll := 100 * time.Millisecond
+	if o.Connections > 5000 {
+		poll = time.Second
+	}
 	for {
 		refreshed, _, err := r.refreshedSince(ctx, t0)
 		if err != nil {
@@ -324,7 +330,7 @@ func (r *rig) drain(ctx context.Context, o Options, t0 time.Time, rd *Round) err
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(poll):
 		}
 	}
 }

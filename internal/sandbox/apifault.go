@@ -30,6 +30,8 @@ func apiFault(w http.ResponseWriter, r *http.Request, f Fault, writeErr apiError
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(statusOr(f.Status, http.StatusBadGateway))
 		io.WriteString(w, "<html><body><h1>502 Bad Gateway</h1></body></html>\n")
+	case kindOutage:
+		writeErr(w, r, statusOr(f.Status, http.StatusServiceUnavailable), "SERVICE_UNAVAILABLE", "Service temporarily unavailable")
 	case "unauthorized":
 		writeErr(w, r, http.StatusUnauthorized, "UNAUTHORIZED", "No valid API key provided")
 	default:

@@ -38,7 +38,7 @@ func (d *dialect) loginAccounts() []Account {
 
 func isGenericFault(kind string) bool {
 	switch kind {
-	case "server_error", "slow", "html", "rate_limited":
+	case "server_error", "slow", "html", "rate_limited", kindOutage:
 		return true
 	}
 	return false
@@ -287,6 +287,8 @@ func (s *Server) pageFault(p *provider, w http.ResponseWriter, r *http.Request, 
 		s.renderMessage(w, statusOr(f.Status, http.StatusInternalServerError), p.name, "Server error", "Something went wrong.", "sandbox fault server_error")
 	case "html":
 		s.renderMessage(w, statusOr(f.Status, http.StatusBadGateway), p.name, "Bad gateway", "The server returned an unexpected page.", "sandbox fault html")
+	case kindOutage:
+		s.renderMessage(w, statusOr(f.Status, http.StatusServiceUnavailable), p.name, "Service unavailable", "The service is temporarily unavailable. Try again later.", "sandbox outage")
 	default:
 		return false
 	}

@@ -25,9 +25,10 @@ func burstOf(st Settings) int {
 }
 
 // take refills the bucket to now and takes one request from it. It
-// returns whether the request is admitted, the requests left, and how
-// long until the next one would be.
-func (b *tokenBucket) take(st Settings, now time.Time) (ok bool, left int, wait time.Duration) {
+// returns whether the request is admitted, the requests left, how long
+// until the next one would be admitted (0 when one is left) and how long
+// until the bucket is full again.
+func (b *tokenBucket) take(st Settings, now time.Time) (ok bool, left int, wait, full time.Duration) {
 	burst := float64(burstOf(st))
 	if !b.started {
 		b.started, b.tokens, b.last = true, burst, now
@@ -38,9 +39,13 @@ func (b *tokenBucket) take(st Settings, now time.Time) (ok bool, left int, wait 
 	}
 	if b.tokens >= 1 {
 		b.tokens--
-		return true, int(b.tokens), 0
+		ok = true
 	}
-	return false, 0, time.Duration((1 - b.tokens) / st.TokenRateLimit * float64(time.Second))
+	secs := func(n float64) time.Duration { return time.Duration(n / st.TokenRateLimit * float64(time.Second)) }
+	if b.tokens < 1 {
+		wait = secs(1 - b.tokens)
+	}
+	return ok, int(b.tokens), wait, secs(burst - b.tokens)
 }
 
 // tokenGate applies the provider's token-endpoint capacity (Settings
@@ -55,17 +60,17 @@ func (s *Server) tokenGate(p *provider, w http.ResponseWriter, r *http.Request, 
 	if st.TokenRateLimit > 0 {
 		now := s.baseNow()
 		p.mu.Lock()
-		admitted, left, wait := p.bucket.take(st, now)
+		admitted, left, wait, full := p.bucket.take(st, now)
 		if !admitted {
 			p.stats.TokenRateLimited++
 		}
 		p.mu.Unlock()
-		// Auth0's rate-limit headers: the bucket size, what is left and
-		// when (Unix time) the next request is allowed.
+		// Auth0's rate-limit headers: the bucket size, the requests left
+		// and when (Unix time) the bucket is full again.
 		h := w.Header()
 		h.Set("X-RateLimit-Limit", strconv.Itoa(burstOf(st)))
 		h.Set("X-RateLimit-Remaining", strconv.Itoa(left))
-		h.Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(wait).Unix(), 10))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(full).Unix(), 10))
 		if !admitted {
 			limited = true
 			h.Set("Retry-After", strconv.FormatInt(int64(math.Ceil(max(wait.Seconds(), 1))), 10))

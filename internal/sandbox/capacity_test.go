@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -69,8 +70,10 @@ func TestTokenRateLimit(t *testing.T) {
 			if ra := re.Response.Header.Get("Retry-After"); ra != "1" {
 				t.Errorf("Retry-After = %q, want 1", ra)
 			}
-			if rem := re.Response.Header.Get("X-RateLimit-Remaining"); rem != "0" {
-				t.Errorf("X-RateLimit-Remaining = %q, want 0", rem)
+			h := re.Response.Header
+			if lim, rem, reset := h.Get("X-RateLimit-Limit"), h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Reset"); lim != "3" || rem != "0" ||
+				reset != strconv.FormatInt(clock.Now().Add(3*time.Second).Unix(), 10) {
+				t.Errorf("X-RateLimit-Limit, -Remaining, -Reset = %q, %q, %q; want 3, 0 and the time the bucket is full", lim, rem, reset)
 			}
 		default:
 			t.Fatalf("refresh = %v", err)

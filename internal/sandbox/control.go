@@ -20,10 +20,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /_sandbox/faults", func(w http.ResponseWriter, r *http.Request) {
-		s.faults.mu.Lock()
-		items := append([]Fault{}, s.faults.items...)
-		s.faults.mu.Unlock()
-		writeJSON(w, http.StatusOK, map[string]any{"faults": items, "kinds": FaultKinds()})
+		writeJSON(w, http.StatusOK, map[string]any{"faults": s.faults.list(), "kinds": FaultKinds()})
 	})
 	mux.HandleFunc("POST /_sandbox/faults", s.controlAddFault)
 	mux.HandleFunc("POST /_sandbox/grants", s.controlGrants)

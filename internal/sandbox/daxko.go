@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -115,14 +116,15 @@ var errDaxkoUnauthorized = &oauthError{http.StatusUnauthorized, "invalid_client"
 func parseDaxkoTokenRequest(w http.ResponseWriter, r *http.Request) (tokenRequest, *oauthError) {
 	tr := tokenRequest{params: map[string]string{}}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	r.Body = http.MaxBytesReader(w, r.Body, maxTokenBody)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxTokenBody))
+	if err != nil {
+		return tr, errInvalidRequest("could not read the request body")
+	}
+	tr.raw = body
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	var vals url.Values
 	switch mt {
 	case "application/json":
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			return tr, errInvalidRequest("could not read the request body")
-		}
 		var raw map[string]any
 		if err := json.Unmarshal(body, &raw); err != nil {
 			return tr, errInvalidRequest("the request body is not valid JSON")
@@ -204,6 +206,11 @@ func (s *Server) handleDaxkoToken(p *provider, w http.ResponseWriter, r *http.Re
 	}
 	tr, oerr := parseDaxkoTokenRequest(w, r)
 	grant = tr.get("grant_type")
+	if f, down := s.faults.take(p.name, endpointToken, grant, isOutage); down {
+		outcome = kindOutage
+		writeTokenError(w, errOutage(f))
+		return
+	}
 	p.mu.Lock()
 	st := p.settings
 	p.mu.Unlock()
@@ -221,7 +228,7 @@ func (s *Server) handleDaxkoToken(p *provider, w http.ResponseWriter, r *http.Re
 	}
 	f, faulted := s.faults.take(p.name, endpointToken, grant, nil)
 	if faulted {
-		if s.preTokenFault(w, r, p.d, grant, f) {
+		if s.preTokenFault(w, r, p.d, grant, tr.raw, f) {
 			outcome = f.Kind
 			return
 		}
@@ -259,7 +266,7 @@ func (s *Server) handleDaxkoToken(p *provider, w http.ResponseWriter, r *http.Re
 		fail(&oauthError{http.StatusInternalServerError, "server_error", "could not issue tokens"})
 		return
 	}
-	if faulted && s.postTokenFault(w, r, f, resp) {
+	if faulted && s.postTokenFault(w, r, tr.raw, f, resp) {
 		outcome = f.Kind
 		return
 	}

@@ -21,9 +21,33 @@
 // checks.
 //
 // Tests, `grantd demo` and users drive the sandbox through its Go API or its
-// control API under /_sandbox/: statistics (exact under concurrency), faults
-// that make the next responses fail in a named way (see [Fault]), the clock,
-// clients and settings.
+// control API under /_sandbox/ (no authentication: a test tool):
+//
+//   - GET /_sandbox/stats, POST /_sandbox/stats/reset: counters per
+//     provider, exact under concurrency ([Stats]): token requests by
+//     grant type and outcome (the 429s of the rate limit as
+//     "too_many_requests", and in token_rate_limited), refresh-token
+//     reuses detected, families revoked, API calls by status.
+//   - GET, POST, DELETE /_sandbox/faults: faults that make the next
+//     responses fail in a named way ([Fault], [FaultKinds]), optionally for
+//     one grant_type only. An "outage" fails an endpoint (503 by default)
+//     for a window of the sandbox clock instead of a number of requests:
+//     {"kind":"outage","endpoint":"token","duration":"10m"} lasts from the
+//     sandbox's now until now+10m. "echo_request" and "echo_token_type"
+//     quote the raw request body, secrets included, in provider text, for
+//     tests that such text never reaches logs or callers.
+//   - GET, POST /_sandbox/clock: the sandbox clock, moved by
+//     {"advance":"1h"}; lifetimes and outages run on it.
+//   - POST /_sandbox/clients, POST /_sandbox/daxko/partners: registrations.
+//   - GET, POST /_sandbox/settings: a provider's [Settings], including the
+//     token endpoint's capacity: token_latency (a delay before every
+//     answer) and token_rate_limit with token_rate_burst (a token bucket in
+//     real time; beyond it Auth0's 429 too_many_requests with
+//     Retry-After).
+//   - POST /_sandbox/grants: mints up to [MaxBulkGrants] refresh-token
+//     grants at once, as if each had gone through consent, for load tests
+//     ([BulkGrants], [Server.MintGrants]); the answer is a JSON array of
+//     [MintedGrant], or NDJSON with ?format=ndjson.
 //
 // A Server is safe for concurrent use.
 package sandbox

@@ -17,7 +17,7 @@ type Fault struct {
 	// Provider is the personality (default "pax8").
 	Provider string `json:"provider,omitempty"`
 	// Endpoint is "token", "authorize", "userinfo", "api", "jwks" or
-	// "revoke" (server_error, slow, html, rate_limited). When
+	// "revoke" (server_error, slow, html, rate_limited, outage). When
 	// empty it defaults to the first endpoint the kind applies to (see
 	// [FaultKinds]).
 	Endpoint string `json:"endpoint,omitempty"`
@@ -34,9 +34,20 @@ type Fault struct {
 	// context. In JSON it is a duration string
 	// such as "2s".
 	Delay time.Duration `json:"-"`
-	// Status overrides the HTTP status of "server_error" (default 500) and
-	// "html" (default 502) faults.
+	// Status overrides the HTTP status of "server_error" (default 500),
+	// "html" (default 502), "outage" and "jwks_unavailable" (default 503)
+	// faults.
 	Status int `json:"status,omitempty"`
+	// Duration is how long an "outage" lasts on the sandbox clock. An
+	// outage is not counted down by requests: every request to its
+	// endpoint fails from when it is added (From) until From+Duration
+	// (Until), and advancing the clock past Until ends it. In JSON it is
+	// a duration string such as "10m".
+	Duration time.Duration `json:"-"`
+	// From and Until are the window of an outage, set by [Server.AddFault]
+	// from the sandbox clock; they cannot be given.
+	From  time.Time `json:"from,omitzero"`
+	Until time.Time `json:"until,omitzero"`
 }
 
 // MarshalJSON encodes Delay as a duration string.
@@ -44,10 +55,14 @@ func (f Fault) MarshalJSON() ([]byte, error) {
 	type plain Fault
 	v := struct {
 		plain
-		Delay string `json:"delay,omitempty"`
+		Delay    string `json:"delay,omitempty"`
+		Duration string `json:"duration,omitempty"`
 	}{plain: plain(f)}
 	if f.Delay != 0 {
 		v.Delay = f.Delay.String()
+	}
+	if f.Duration != 0 {
+		v.Duration = f.Duration.String()
 	}
 	return json.Marshal(v)
 }
@@ -57,7 +72,8 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 	type plain Fault
 	var v struct {
 		plain
-		Delay string `json:"delay,omitempty"`
+		Delay    string `json:"delay,omitempty"`
+		Duration string `json:"duration,omitempty"`
 	}
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
@@ -65,6 +81,16 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*f = Fault(v.plain)
+	if !f.From.IsZero() || !f.Until.IsZero() {
+		return errors.New("fault from and until are set by the sandbox; give a duration")
+	}
+	if v.Duration != "" {
+		d, err := time.ParseDuration(v.Duration)
+		if err != nil {
+			return fmt.Errorf("fault duration: %w", err)
+		}
+		f.Duration = d
+	}
 	if v.Delay != "" {
 		d, err := time.ParseDuration(v.Delay)
 		if err != nil {
@@ -105,6 +131,8 @@ var faultKinds = map[string][]string{
 	"unauthorized":        {endpointAPI, endpointUserinfo},
 	"no_access_token":     {endpointToken},
 	"token_type_mac":      {endpointToken},
+	"echo_request":        {endpointToken},
+	"echo_token_type":     {endpointToken},
 	"expires_in_string":   {endpointToken},
 	"expires_in_negative": {endpointToken},
 	"expires_in_huge":     {endpointToken},
@@ -113,7 +141,13 @@ var faultKinds = map[string][]string{
 	"iss_missing":         {endpointAuthorize},
 	"userinfo_other_sub":  {endpointUserinfo},
 	"jwks_bad_key":        {endpointJWKS},
+	"jwks_unavailable":    {endpointJWKS},
+	"outage":              {endpointToken, endpointAuthorize, endpointUserinfo, endpointAPI, endpointJWKS, endpointRevoke},
 }
+
+// kindOutage is the fault that lasts a window of the sandbox clock instead
+// of a number of requests.
+const kindOutage = "outage"
 
 // idTokenFaults are the id_token misbehaviours of security-checklist §2.3.
 var idTokenFaults = []string{
@@ -177,7 +211,17 @@ func (f Fault) normalize() (Fault, error) {
 	if f.Count < 0 {
 		return f, fmt.Errorf("%w: negative count", errBadFault)
 	}
-	if f.Count == 0 {
+	if f.Kind == kindOutage {
+		switch {
+		case f.Duration <= 0:
+			return f, fmt.Errorf("%w: outage needs a positive duration", errBadFault)
+		case f.Count != 0 || f.GrantType != "":
+			return f, fmt.Errorf("%w: an outage lasts its duration for every request: no count or grant_type", errBadFault)
+		}
+	} else if f.Duration != 0 {
+		return f, fmt.Errorf("%w: duration applies only to outage", errBadFault)
+	}
+	if f.Count == 0 && f.Kind != kindOutage {
 		f.Count = 1
 	}
 	if (f.Kind == "slow" || f.Kind == "slow_after") && f.Delay <= 0 {
@@ -189,8 +233,11 @@ func (f Fault) normalize() (Fault, error) {
 	return f, nil
 }
 
+func isOutage(kind string) bool { return kind == kindOutage }
+
 // faultList is the queue of pending faults. It is safe for concurrent use.
 type faultList struct {
+	now   func() time.Time // the sandbox clock, for outages
 	mu    sync.Mutex
 	items []Fault // Count is the number of uses left
 }
@@ -205,6 +252,10 @@ func (s *Server) AddFault(f Fault) error {
 	if _, err := s.provider(f.Provider); err != nil {
 		return fmt.Errorf("%w: %w", errBadFault, err)
 	}
+	if f.Kind == kindOutage {
+		f.From = s.Now()
+		f.Until = f.From.Add(f.Duration)
+	}
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.items = append(s.faults.items, f)
@@ -218,15 +269,40 @@ func (s *Server) ClearFaults() {
 	s.faults.items = nil
 }
 
-// take consumes one use of the first fault matching the request, if any.
-// A nil accept takes any kind. Id_token faults never match
-// client-credentials requests, which carry no id_token.
-func (fl *faultList) take(provider, endpoint, grant string, accept func(kind string) bool) (Fault, bool) {
+// dropEndedLocked forgets the outages whose window has passed; fl.mu must
+// be held.
+func (fl *faultList) dropEndedLocked(now time.Time) {
+	fl.items = slices.DeleteFunc(fl.items, func(f Fault) bool { return f.Kind == kindOutage && !now.Before(f.Until) })
+}
+
+// list returns the pending faults, outages that have ended excluded.
+func (fl *faultList) list() []Fault {
+	now := fl.now()
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
+	fl.dropEndedLocked(now)
+	return append([]Fault{}, fl.items...)
+}
+
+// take consumes one use of the first fault matching the request, if any.
+// A nil accept takes any kind. Id_token faults never match
+// client-credentials requests, which carry no id_token. An outage whose
+// window holds the sandbox's now matches before any other fault and is
+// not consumed; one whose window has passed is dropped.
+func (fl *faultList) take(provider, endpoint, grant string, accept func(kind string) bool) (Fault, bool) {
+	now := fl.now()
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	fl.dropEndedLocked(now)
+	for _, f := range fl.items {
+		if f.Kind == kindOutage && f.Provider == provider && f.Endpoint == endpoint &&
+			!now.Before(f.From) && (accept == nil || accept(f.Kind)) {
+			return f, true
+		}
+	}
 	for i := range fl.items {
 		f := &fl.items[i]
-		if f.Provider != provider || f.Endpoint != endpoint {
+		if f.Provider != provider || f.Endpoint != endpoint || f.Kind == kindOutage {
 			continue
 		}
 		if f.GrantType != "" && f.GrantType != grant {

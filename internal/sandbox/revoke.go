@@ -27,7 +27,7 @@ func (s *Server) handleRevoke(p *provider, w http.ResponseWriter, r *http.Reques
 		return
 	}
 	if f, ok := s.faults.take(p.name, endpointRevoke, "", nil); ok {
-		if s.preTokenFault(w, r, p.d, "", f) || r.Context().Err() != nil {
+		if s.preTokenFault(w, r, p.d, "", tr.raw, f) || r.Context().Err() != nil {
 			return
 		}
 	}

@@ -208,6 +208,7 @@ func New(opts Options) (*Server, error) {
 		d := dialects[name]
 		s.providers[name] = newProvider(name, d, st.withDefaults(d.defaults))
 	}
+	s.faults.now = s.Now
 	s.api = s.newAPI(opts)
 	s.mux = s.routes()
 	return s, nil

@@ -35,6 +35,8 @@ var errUnauthorized = &oauthError{http.StatusUnauthorized, "access_denied", "Una
 // tokenRequest is a parsed token request, whatever its encoding.
 type tokenRequest struct {
 	params map[string]string
+	// raw is the body as received, for the echo faults.
+	raw []byte
 }
 
 func (tr tokenRequest) get(k string) string { return tr.params[k] }
@@ -51,6 +53,7 @@ func parseTokenRequest(r *http.Request, d *dialect, st Settings) (tokenRequest, 
 	if len(body) > maxTokenBody {
 		return tr, errInvalidRequest("request body too large")
 	}
+	tr.raw = body
 	switch mt {
 	case "application/json":
 		if d.formOnly {
@@ -145,6 +148,11 @@ func (s *Server) handleToken(p *provider, w http.ResponseWriter, r *http.Request
 	p.mu.Unlock()
 	tr, oerr := parseTokenRequest(r, p.d, st)
 	grant = tr.get("grant_type")
+	if f, down := s.faults.take(p.name, endpointToken, grant, isOutage); down {
+		outcome = kindOutage
+		writeTokenError(w, errOutage(f))
+		return
+	}
 	if o, ok := s.tokenGate(p, w, r, st); !ok {
 		outcome = o
 		return
@@ -160,7 +168,7 @@ func (s *Server) handleToken(p *provider, w http.ResponseWriter, r *http.Request
 	}
 	f, faulted := s.faults.take(p.name, endpointToken, grant, nil)
 	if faulted {
-		if s.preTokenFault(w, r, p.d, grant, f) {
+		if s.preTokenFault(w, r, p.d, grant, tr.raw, f) {
 			outcome = f.Kind
 			return
 		}
@@ -192,7 +200,7 @@ func (s *Server) handleToken(p *provider, w http.ResponseWriter, r *http.Request
 		fail(oerr)
 		return
 	}
-	if faulted && s.postTokenFault(w, r, f, resp) {
+	if faulted && s.postTokenFault(w, r, tr.raw, f, resp) {
 		outcome = f.Kind
 		return
 	}
@@ -200,8 +208,8 @@ func (s *Server) handleToken(p *provider, w http.ResponseWriter, r *http.Request
 }
 
 // preTokenFault answers instead of the token endpoint. It reports whether
-// it wrote the response; "slow" only waits.
-func (s *Server) preTokenFault(w http.ResponseWriter, r *http.Request, d *dialect, grant string, f Fault) bool {
+// it wrote the response; "slow" only waits. raw is the request body.
+func (s *Server) preTokenFault(w http.ResponseWriter, r *http.Request, d *dialect, grant string, raw []byte, f Fault) bool {
 	switch f.Kind {
 	case "slow":
 		sleepCtx(r.Context(), f.Delay)
@@ -222,6 +230,12 @@ func (s *Server) preTokenFault(w http.ResponseWriter, r *http.Request, d *dialec
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(statusOr(f.Status, http.StatusBadGateway))
 		io.WriteString(w, "<!doctype html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>sandbox fault html</p></body></html>\n")
+	case kindOutage:
+		writeTokenError(w, errOutage(f))
+	case "echo_request":
+		// A provider that quotes the request, secrets included, in its
+		// error text: the client must not log or show it.
+		writeTokenError(w, errInvalidRequest(string(raw)))
 	default:
 		return false
 	}
@@ -231,8 +245,8 @@ func (s *Server) preTokenFault(w http.ResponseWriter, r *http.Request, d *dialec
 // postTokenFault alters a successful response after the grant was
 // processed, so that state (a rotated refresh token) has changed although
 // the client may not accept what it got. It reports whether it wrote the
-// response.
-func (s *Server) postTokenFault(w http.ResponseWriter, r *http.Request, f Fault, resp map[string]any) bool {
+// response. raw is the request body.
+func (s *Server) postTokenFault(w http.ResponseWriter, r *http.Request, raw []byte, f Fault, resp map[string]any) bool {
 	switch f.Kind {
 	case "slow_after":
 		// The grant is processed (a refresh token rotated); the answer
@@ -246,6 +260,10 @@ func (s *Server) postTokenFault(w http.ResponseWriter, r *http.Request, f Fault,
 		delete(resp, "access_token")
 	case "token_type_mac":
 		resp["token_type"] = "mac"
+	case "echo_token_type":
+		// Provider text quoting the request in a field a client might
+		// log or put in an error message.
+		resp["token_type"] = string(raw)
 	case "expires_in_string":
 		resp["expires_in"] = fmt.Sprint(resp["expires_in"])
 	case "expires_in_negative":
@@ -267,6 +285,13 @@ func invalidGrant(grant string) *oauthError {
 		desc = "Unknown or invalid refresh token."
 	}
 	return &oauthError{http.StatusForbidden, "invalid_grant", desc}
+}
+
+// errOutage is the answer of an endpoint during an outage: 503 (or the
+// fault's status) with the OAuth error code RFC 6749 §4.1.2.1 gives for a
+// server that is temporarily unable to answer.
+func errOutage(f Fault) *oauthError {
+	return &oauthError{statusOr(f.Status, http.StatusServiceUnavailable), "temporarily_unavailable", "The service is temporarily unavailable (sandbox outage)."}
 }
 
 func writeTokenError(w http.ResponseWriter, e *oauthError) {

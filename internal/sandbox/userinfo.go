@@ -46,6 +46,9 @@ func (s *Server) handleUserinfo(p *provider, w http.ResponseWriter, r *http.Requ
 		case "unauthorized":
 			unauthorizedUserinfo(w)
 			return
+		case kindOutage:
+			writeTokenError(w, errOutage(f))
+			return
 		case "userinfo_other_sub":
 			otherSub = true
 		}

@@ -5,10 +5,15 @@ import (
 )
 
 // handleJWKS serves the JSON Web Key Set. A jwks_bad_key fault adds an
-// unparseable key beside the good ones (OIDC-14).
+// unparseable key beside the good ones (OIDC-14); jwks_unavailable and an
+// outage answer 503 (or the fault's status), so that no key can be fetched.
 func (s *Server) handleJWKS(p *provider, w http.ResponseWriter, r *http.Request) {
-	_, bad := s.faults.take(p.name, endpointJWKS, "", nil)
-	b, err := s.keys.jwks(bad)
+	f, faulted := s.faults.take(p.name, endpointJWKS, "", nil)
+	if faulted && (f.Kind == "jwks_unavailable" || f.Kind == kindOutage) {
+		http.Error(w, "503 Service Unavailable (sandbox fault "+f.Kind+")", statusOr(f.Status, http.StatusServiceUnavailable))
+		return
+	}
+	b, err := s.keys.jwks(faulted && f.Kind == "jwks_bad_key")
 	if err != nil {
 		s.log.Error("sandbox jwks", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/grantd/grantd/internal/broker"
 )
@@ -63,6 +65,7 @@ var brokerStatus = map[broker.Code]int{
 	broker.CodeRevoked:          http.StatusGone,
 	broker.CodeUpstream:         http.StatusBadGateway,
 	broker.CodeUpstreamDown:     http.StatusServiceUnavailable,
+	broker.CodeRefreshThrottled: http.StatusTooManyRequests,
 	broker.CodeUnsupportedGrant: http.StatusBadRequest,
 	broker.CodeInternal:         http.StatusInternalServerError,
 }
@@ -163,6 +166,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	h["Cache-Control"] = noStore
 	if status == http.StatusUnauthorized {
 		h["Www-Authenticate"] = bearerChallenge
+	}
+	if e, ok := errors.AsType[*broker.Error](err); ok && e.RetryAfter > 0 {
+		h["Retry-After"] = []string{strconv.Itoa(int((e.RetryAfter + time.Second - 1) / time.Second))}
 	}
 	w.WriteHeader(status)
 	w.Write(b)

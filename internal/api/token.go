@@ -19,7 +19,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) error {
 	return s.writeToken(w, t)
 }
 
-// refreshConnection forces a refresh: POST /v1/connections/{id}/refresh.
+// refreshConnection forces a refresh: POST /v1/connections/{id}/refresh,
+// with an optional body {"access_token": "…"} naming the token the caller
+// saw fail. When the stored token has moved on since, the newer one is
+// returned and nothing is sent; a forced refresh inside the connection's
+// throttle window answers 429 with Retry-After.
 func (s *Server) refreshConnection(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	// Check ownership first so another tenant's connection is never
@@ -27,7 +31,15 @@ func (s *Server) refreshConnection(w http.ResponseWriter, r *http.Request) error
 	if _, err := s.broker.Connection(r.Context(), callerTenant(r), id); err != nil {
 		return err
 	}
-	t, err := s.broker.Refresh(r.Context(), id)
+	var in struct {
+		AccessToken string `json:"access_token"`
+	}
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+	}
+	t, err := s.broker.Refresh(r.Context(), id, in.AccessToken)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/grantd/grantd/internal/api"
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/clientip"
+	"github.com/grantd/grantd/internal/clock"
 	"github.com/grantd/grantd/internal/config"
 	"github.com/grantd/grantd/internal/notify"
 	"github.com/grantd/grantd/internal/orgmap"
@@ -39,7 +41,7 @@ type App struct {
 	vault     *vault.Keyring
 	providers *provider.Registry
 	broker    *broker.Broker
-	loop      *refresh.Loop
+	scheduler *refresh.Scheduler
 	notify    *notify.Sender
 	metrics   *prometheus.Registry
 	handler   http.Handler
@@ -132,8 +134,14 @@ func (a *App) build(ctx context.Context) error {
 		TokenCacheTTL:  cacheTTL,
 		RefreshTimeout: cfg.Refresh.Timeout.D(),
 		LeaseTTL:       cfg.Refresh.LeaseTTL.D(),
-		Owner:          a.owner,
-		Metrics:        broker.NewMetrics(a.metrics),
+		ExpiryMargin:   cfg.Refresh.Ahead.D(),
+		IdleMargin:     cfg.Refresh.IdleMargin.D(),
+		// The config's 0 turns the throttle off; the broker's 0 is
+		// "default".
+		MinForcedInterval: cmp.Or(cfg.Refresh.MinForcedInterval.D(), -1),
+		OnSchedule:        a.wakeScheduler,
+		Owner:             a.owner,
+		Metrics:           broker.NewMetrics(a.metrics),
 		// Each event is emitted by the process where the change happened
 		// and written once to the shared outbox, which every replica's
 		// sender drains: each webhook is sent at least once, and under
@@ -211,17 +219,29 @@ func (a *App) build(ctx context.Context) error {
 	if cfg.Server.AccessLog {
 		a.handler = accessLog(a.log.With("component", "http"), clientIP, a.handler)
 	}
-	a.loop = &refresh.Loop{
+	a.scheduler = &refresh.Scheduler{
 		Broker:     b,
+		Store:      b.Store(),
 		Logger:     a.log.With("component", "refresh"),
+		Clock:      clock.Func(a.now),
+		Workers:    cfg.Refresh.Workers,
+		LeaseTTL:   cfg.Refresh.LeaseTTL.D(),
 		Interval:   cfg.Refresh.Interval.D(),
-		Ahead:      cfg.Refresh.Ahead.D(),
-		IdleMargin: cfg.Refresh.IdleMargin.D(),
+		Registerer: a.metrics,
 	}
 	for _, d := range cfg.Refresh.ReauthNotices {
-		a.loop.ReauthNotices = append(a.loop.ReauthNotices, d.D())
+		a.scheduler.ReauthNotices = append(a.scheduler.ReauthNotices, d.D())
 	}
 	return nil
+}
+
+// wakeScheduler wakes the refresh scheduler when a write scheduled a
+// connection's refresh for now or earlier, so it does not wait for its
+// planned wake-up.
+func (a *App) wakeScheduler(next time.Time) {
+	if a.scheduler != nil && !next.IsZero() && !next.After(a.now()) {
+		a.scheduler.Wake()
+	}
 }
 
 // newSender builds the webhook sender of cfg.Webhooks, with its durable

@@ -85,6 +85,42 @@ func (a *App) runHeartbeat(ctx context.Context, started time.Time) {
 	}
 }
 
+// ReplicaCountEvery is how often a replica counts the live replicas that
+// share each provider's max_refresh_rate.
+const ReplicaCountEvery = 2 * time.Second
+
+// countReplicas tells the broker, every [ReplicaCountEvery] until ctx is
+// done, how many replicas are live (heartbeat within
+// [rotate.ReplicaStaleAfter], not stopped), so that together they keep
+// under each provider's max_refresh_rate. A replica that died without
+// saying so counts until it is stale, which errs on the slow side.
+func (a *App) countReplicas(ctx context.Context) {
+	count := func() {
+		rs, err := rotate.ListReplicas(ctx, a.store)
+		if err != nil {
+			return
+		}
+		now, n := a.now(), 0
+		for _, r := range rs {
+			if !r.Stopped && now.Sub(r.SeenAt) < rotate.ReplicaStaleAfter {
+				n++
+			}
+		}
+		a.broker.SetReplicas(n)
+	}
+	count()
+	t := time.NewTicker(ReplicaCountEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			count()
+		}
+	}
+}
+
 // buildVersion is the module version grantd was built as, or "(devel)"
 // with the VCS revision when the build recorded one.
 func buildVersion() string {

@@ -122,13 +122,17 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return nil
 	})
 	g.Go(func() error {
-		if err := a.loop.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("refresh loop: %w", err)
+		if err := a.scheduler.Run(gctx); err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("refresh scheduler: %w", err)
 		}
 		return nil
 	})
 	g.Go(func() error {
 		a.runHeartbeat(gctx, started)
+		return nil
+	})
+	g.Go(func() error {
+		a.countReplicas(gctx)
 		return nil
 	})
 	g.Go(func() error {

@@ -51,7 +51,7 @@ func BenchmarkRefresh(b *testing.B) {
 			c := e.connect(ctx)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := e.b.Refresh(ctx, c.ID); err != nil {
+				if _, err := e.b.Refresh(ctx, c.ID, ""); err != nil {
 					b.Fatal(err)
 				}
 			}

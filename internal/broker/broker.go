@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -47,15 +48,29 @@ type Options struct {
 	// TokenCacheTTL bounds how long a valid access token is served from
 	// memory before the row is read again (default 1 s; negative disables).
 	TokenCacheTTL time.Duration
-	// ExpiryMargin refreshes access tokens this long before they expire
-	// (default 60 s).
+	// ExpiryMargin refreshes access tokens this long before they expire,
+	// for providers that set no refresh.margin of their own; it is capped
+	// at half of each token's lifetime (default 60 s).
 	ExpiryMargin time.Duration
+	// IdleMargin refreshes an idle grant this long before its refresh
+	// token's inactivity deadline, so it never lapses; capped at half the
+	// provider's idle lifetime (default 120 h).
+	IdleMargin time.Duration
+	// MinForcedInterval throttles forced refreshes (POST …/refresh, a 401
+	// from the vendor) per connection: inside this long after the last
+	// refresh, the current token is handed out and nothing is sent
+	// (default 30 s; negative disables).
+	MinForcedInterval time.Duration
 	// LeaseTTL is how long a refresh lease lasts. It must exceed the token
 	// request timeout so a lease never lapses while a request is in flight
 	// (default 60 s).
 	LeaseTTL time.Duration
 	// RefreshTimeout bounds one token request (default 20 s).
 	RefreshTimeout time.Duration
+	// OnSchedule is called with a connection's NextRefreshAt after each
+	// write that set it (the refresh scheduler's wake-up). It must not
+	// block.
+	OnSchedule func(next time.Time)
 	// OnEvent is called after a connection event is stored (webhooks,
 	// metrics). It must not block.
 	OnEvent func(store.Event)
@@ -85,6 +100,13 @@ type Broker struct {
 	refreshing keyLock
 	// running counts the refresh flights, for Wait.
 	running inflight
+
+	// gates hold each provider's circuit breaker and rate limit.
+	gatesMu sync.Mutex
+	gates   map[string]*gate
+	// share is the number of live replicas that split each provider's
+	// max_refresh_rate (at least 1).
+	share atomic.Int64
 }
 
 // New returns a Broker. It does not start background work; see package
@@ -111,6 +133,8 @@ func New(opts Options) (*Broker, error) {
 	setDefault(&opts.LinkTTL, 24*time.Hour)
 	setDefault(&opts.TokenCacheTTL, time.Second)
 	setDefault(&opts.ExpiryMargin, time.Minute)
+	setDefault(&opts.IdleMargin, 120*time.Hour)
+	setDefault(&opts.MinForcedInterval, 30*time.Second)
 	setDefault(&opts.RefreshTimeout, 20*time.Second)
 	setDefault(&opts.LeaseTTL, 60*time.Second)
 	if opts.LeaseTTL <= opts.RefreshTimeout {
@@ -131,9 +155,8 @@ func New(opts Options) (*Broker, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
-	return &Broker{
+	b := &Broker{
 		opts:      opts,
-		st:        opts.Store,
 		vault:     opts.Vault,
 		reg:       opts.Providers,
 		hc:        opts.HTTPClient,
@@ -143,7 +166,10 @@ func New(opts Options) (*Broker, error) {
 		cache:     tokenCache{ttl: opts.TokenCacheTTL, entries: make(map[string]cacheEntry)},
 		metrics:   opts.Metrics,
 		verifiers: make(map[string]*oauthx.IDVerifier),
-	}, nil
+		gates:     make(map[string]*gate),
+	}
+	b.st = scheduled{Store: opts.Store, b: b}
+	return b, nil
 }
 
 // DefaultHTTPClient returns the client used for token requests: a 20 s
@@ -177,6 +203,9 @@ func (b *Broker) Providers() *provider.Registry { return b.reg }
 
 // PublicURL returns the configured public URL.
 func (b *Broker) PublicURL() string { return b.opts.PublicURL }
+
+// Now returns the broker's time.
+func (b *Broker) Now() time.Time { return b.now() }
 
 // Owner returns the name this process uses in refresh leases.
 func (b *Broker) Owner() string { return b.owner }

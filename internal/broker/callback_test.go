@@ -1,6 +1,7 @@
 package broker_test
 
 import (
+	"bytes"
 	"net/url"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/sandbox"
+	"github.com/grantd/grantd/internal/store"
 )
 
 func TestConnectFlow(t *testing.T) {
@@ -347,26 +349,55 @@ func TestJWKSBadKeyIgnored(t *testing.T) {
 	e.connect(t.Context())
 }
 
-// TestRefreshedIDTokenOtherSubject is OIDC-15: a refresh response whose
-// id_token names another subject is rejected and the previous tokens kept.
-func TestRefreshedIDTokenOtherSubject(t *testing.T) {
-	e := newEnv(t)
-	ctx := t.Context()
-	c := e.connect(ctx)
-	before, _ := e.b.Token(ctx, c.ID)
-	if err := e.sb.AddFault(sandbox.Fault{Provider: "pax8", Endpoint: "token", Kind: "id_token_other_sub", GrantType: "refresh_token"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.b.Refresh(ctx, c.ID); broker.CodeOf(err) != broker.CodeIDToken {
-		t.Fatalf("Refresh = %v, want invalid_id_token", err)
-	}
-	got, _ := e.st.GetConnection(ctx, c.ID)
-	if got.Version != c.Version {
-		t.Errorf("version %d, want %d (nothing written)", got.Version, c.Version)
-	}
-	after, err := e.b.Token(ctx, c.ID)
-	if err != nil || after.AccessToken != before.AccessToken {
-		t.Errorf("Token after rejected refresh = %v, want the previous token", err)
+// TestRefreshedIDTokenFaults is OIDC-15 and issue 6's "refreshed id_tokens
+// are verified": OIDC Core §12.2 with the original nonce carried. Each
+// sandbox fault on a refresh answer's id_token makes grantd keep the
+// rotated refresh token (the one it sent is spent), hand out no access
+// token from that answer, mark the connection needs_reauth with the
+// reason and emit the event; only an unreachable JWKS is forgiven
+// (TestRefreshKeepsTokensWhenJWKSDown).
+func TestRefreshedIDTokenFaults(t *testing.T) {
+	for _, kind := range []string{
+		"id_token_other_sub",     // §12.2: sub must equal the original
+		"id_token_bad_signature", // OIDC-08
+		"id_token_expired",       // OIDC-05
+		"id_token_wrong_aud",     // OIDC-02
+		"id_token_iss_mismatch",  // OIDC-01
+		"id_token_wrong_nonce",   // §12.2: a nonce must be the original's
+		"id_token_wrong_azp",     // OIDC-03
+	} {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t, withSettings(sandbox.Settings{Rotation: true}))
+			ctx := t.Context()
+			c := e.connect(ctx)
+			before, err := e.b.Token(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.sb.AddFault(sandbox.Fault{Provider: "pax8", Endpoint: "token", Kind: kind, GrantType: "refresh_token"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.b.Refresh(ctx, c.ID, ""); broker.CodeOf(err) != broker.CodeIDToken {
+				t.Fatalf("Refresh = %v, want invalid_id_token", err)
+			}
+			got, _ := e.st.GetConnection(ctx, c.ID)
+			if got.Status != store.StatusNeedsReauth || !strings.Contains(got.LastError, "id_token") {
+				t.Errorf("status %s (%q), want needs_reauth naming the id_token", got.Status, got.LastError)
+			}
+			if bytes.Equal(got.RefreshToken, c.RefreshToken) {
+				t.Error("the rotated refresh token in the rejected answer was not kept")
+			}
+			if !bytes.Equal(got.AccessToken, c.AccessToken) {
+				t.Error("the access token of the rejected answer was stored")
+			}
+			if _, err := e.b.Token(ctx, c.ID); broker.CodeOf(err) != broker.CodeNeedsReauth {
+				t.Errorf("Token after a rejected refresh = %v, want needs_reauth (and never %q's successor)", err, before.ConnectionID)
+			}
+			evs, _ := e.st.ListEvents(ctx, c.ID, 1)
+			if len(evs) != 1 || evs[0].Kind != "needs_reauth" {
+				t.Errorf("last event = %+v, want needs_reauth", evs)
+			}
+		})
 	}
 }
 
@@ -454,7 +485,7 @@ func TestReauthorizeReplacesGrant(t *testing.T) {
 	if err := e.sb.AddFault(sandbox.Fault{Provider: "pax8", Endpoint: "token", Kind: "invalid_grant", GrantType: "refresh_token"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.b.Refresh(ctx, c.ID); broker.CodeOf(err) != broker.CodeNeedsReauth {
+	if _, err := e.b.Refresh(ctx, c.ID, ""); broker.CodeOf(err) != broker.CodeNeedsReauth {
 		t.Fatalf("Refresh = %v, want needs_reauth", err)
 	}
 	again := e.connect(ctx)

@@ -60,7 +60,12 @@ func (b *Broker) ConnectClient(ctx context.Context, tenantID, integrationID stri
 	}
 	rctx, cancel := context.WithTimeout(ctx, b.opts.RefreshTimeout)
 	defer cancel()
+	gt := b.gate(p)
+	if err := b.admit(rctx, p, gt); err != nil {
+		return store.Connection{}, errorf(CodeUpstreamDown, err, "%s is not being sent token requests right now; try again later", p.DisplayName)
+	}
 	tok, err := oauthx.Do(rctx, b.hc, b.now, req)
+	b.settle(p, gt, err)
 	if err != nil {
 		if oauthx.IsTransient(err) {
 			return store.Connection{}, errorf(CodeUpstreamDown, err, "%s could not be reached; try again", p.DisplayName)

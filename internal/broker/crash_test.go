@@ -76,7 +76,7 @@ func TestCrashInsideRefresh(t *testing.T) {
 					p.RefreshToken.ReuseInterval = provider.Duration(leeway)
 				}))
 				survivor := e.newBroker("replica-b", -1)
-				sweep := refresh.Loop{Broker: survivor}
+				sweep := refresh.Scheduler{Broker: survivor}
 				var armed atomic.Bool
 				died := make(chan struct{}, 1)
 				defer failpoint.Set(tc.point, func() {

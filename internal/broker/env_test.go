@@ -46,6 +46,9 @@ type env struct {
 	// refreshTimeout and leaseTTL are the brokers' RefreshTimeout and
 	// LeaseTTL (zero: the defaults).
 	refreshTimeout, leaseTTL time.Duration
+	// minForced is the brokers' MinForcedInterval: off unless a test
+	// turns it on with withMinForced.
+	minForced time.Duration
 }
 
 type envOption func(*envConfig)
@@ -57,7 +60,12 @@ type envConfig struct {
 	mutate   func(*provider.Provider)
 	// refreshTimeout and leaseTTL override the broker's defaults.
 	refreshTimeout, leaseTTL time.Duration
+	minForced                time.Duration
 }
+
+// withMinForced throttles forced refreshes (off by default in these
+// tests, which force refreshes back to back).
+func withMinForced(d time.Duration) envOption { return func(c *envConfig) { c.minForced = d } }
 
 func withSettings(s sandbox.Settings) envOption { return func(c *envConfig) { c.settings = s } }
 func withPostgres() envOption                   { return func(c *envConfig) { c.postgres = true } }
@@ -83,7 +91,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	clk := testenv.NewClock()
 	sb, ep := sandboxtest.Start(t, sandbox.Options{Now: clk.Now, Pax8: cfg.settings})
-	e := &env{t: t, clk: clk, sb: sb, ep: ep, refreshTimeout: cfg.refreshTimeout, leaseTTL: cfg.leaseTTL}
+	minForced := cfg.minForced
+	if minForced == 0 {
+		minForced = -1
+	}
+	e := &env{t: t, clk: clk, sb: sb, ep: ep, refreshTimeout: cfg.refreshTimeout, leaseTTL: cfg.leaseTTL, minForced: minForced}
 	if cfg.postgres {
 		e.dsn = storetest.NewPostgres(t)
 	} else {
@@ -136,17 +148,18 @@ func (e *env) newBroker(owner string, cacheTTL time.Duration) *broker.Broker {
 func (e *env) newBrokerOn(st store.Store, owner string, cacheTTL time.Duration) *broker.Broker {
 	e.t.Helper()
 	b, err := broker.New(broker.Options{
-		Store:          st,
-		Vault:          e.keys,
-		Providers:      e.reg,
-		PublicURL:      "http://127.0.0.1:1",
-		ReturnToAllow:  []string{"https://app.example.com/integrations/"},
-		Now:            e.clk.Now,
-		Owner:          owner,
-		TokenCacheTTL:  cacheTTL,
-		RefreshTimeout: e.refreshTimeout,
-		LeaseTTL:       e.leaseTTL,
-		Logger:         slog.New(slog.NewTextHandler(e.t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Store:             st,
+		Vault:             e.keys,
+		Providers:         e.reg,
+		PublicURL:         "http://127.0.0.1:1",
+		ReturnToAllow:     []string{"https://app.example.com/integrations/"},
+		Now:               e.clk.Now,
+		Owner:             owner,
+		TokenCacheTTL:     cacheTTL,
+		RefreshTimeout:    e.refreshTimeout,
+		LeaseTTL:          e.leaseTTL,
+		MinForcedInterval: e.minForced,
+		Logger:            slog.New(slog.NewTextHandler(e.t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		e.t.Fatal(err)

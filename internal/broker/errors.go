@@ -3,6 +3,7 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable failure kind. The API maps codes to
@@ -11,22 +12,26 @@ type Code string
 
 // Codes the broker returns.
 const (
-	CodeNotFound         Code = "not_found"
-	CodeInvalidRequest   Code = "invalid_request"
-	CodeInvalidReturnTo  Code = "invalid_return_to"
-	CodeLinkExpired      Code = "link_expired"
-	CodeInvalidState     Code = "invalid_state"
-	CodeStateExpired     Code = "state_expired"
-	CodeBrowserMismatch  Code = "browser_mismatch"
-	CodeIssuerMismatch   Code = "issuer_mismatch"
-	CodeAccessDenied     Code = "access_denied"
-	CodeAuthorizeError   Code = "authorization_error"
-	CodeTokenResponse    Code = "invalid_token_response"
-	CodeIDToken          Code = "invalid_id_token"
-	CodeNeedsReauth      Code = "needs_reauth"
-	CodeRevoked          Code = "revoked"
-	CodeUpstream         Code = "upstream_error"
-	CodeUpstreamDown     Code = "upstream_unavailable"
+	CodeNotFound        Code = "not_found"
+	CodeInvalidRequest  Code = "invalid_request"
+	CodeInvalidReturnTo Code = "invalid_return_to"
+	CodeLinkExpired     Code = "link_expired"
+	CodeInvalidState    Code = "invalid_state"
+	CodeStateExpired    Code = "state_expired"
+	CodeBrowserMismatch Code = "browser_mismatch"
+	CodeIssuerMismatch  Code = "issuer_mismatch"
+	CodeAccessDenied    Code = "access_denied"
+	CodeAuthorizeError  Code = "authorization_error"
+	CodeTokenResponse   Code = "invalid_token_response"
+	CodeIDToken         Code = "invalid_id_token"
+	CodeNeedsReauth     Code = "needs_reauth"
+	CodeRevoked         Code = "revoked"
+	CodeUpstream        Code = "upstream_error"
+	CodeUpstreamDown    Code = "upstream_unavailable"
+	// CodeRefreshThrottled: a forced refresh came inside
+	// Options.MinForcedInterval of the last refresh; Error.RetryAfter says
+	// when one may go again.
+	CodeRefreshThrottled Code = "refresh_throttled"
 	CodeUnsupportedGrant Code = "unsupported_grant"
 	CodeInternal         Code = "internal"
 )
@@ -37,6 +42,9 @@ type Error struct {
 	Code Code
 	Msg  string
 	Err  error
+	// RetryAfter, when set, is how long the caller should wait before
+	// asking again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -19,7 +19,7 @@ func TestForcedRefreshWaitsForRefreshInFlight(t *testing.T) {
 	// after a while and check that it sent nothing meanwhile.
 	fctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
-	e.b.Refresh(fctx, c.ID)
+	e.b.Refresh(fctx, c.ID, "")
 	if n := e.tokenRequests("refresh_token"); n != 0 {
 		t.Errorf("forced refresh sent %d refresh requests while another was in flight, want 0", n)
 	}

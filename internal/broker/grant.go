@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -89,12 +90,14 @@ func (b *Broker) verifier(ctx context.Context, p provider.Provider, clientID str
 }
 
 // checkRefreshedIDToken applies OIDC Core §12.2 to an id_token from a
-// refresh response (OIDC-15): same iss, sub, aud, azp and auth_time as the
-// one stored at connect time. A mismatch rejects the refresh result. When
-// only the signature cannot be checked (the JWKS endpoint is down), the
-// tokens are kept: they came straight from the token endpoint over TLS
-// (OIDC Core §3.1.3.7 step 6), and dropping them would lose a refresh token
-// the provider has already rotated.
+// refresh response (OIDC-15): a valid signature, iss, aud and exp, and the
+// same iss, sub, aud, azp and auth_time as the one stored at connect time,
+// with the original nonce carried into the comparison (a refreshed
+// id_token should have none; if it has one, it must be the original's).
+// Only an unreachable JWKS is forgiven: the identity claims still have to
+// match, the gap is logged and counted, and the tokens are kept, because
+// they came straight from the token endpoint over TLS (OIDC Core §3.1.3.7
+// step 6). Any other failure is returned.
 func (b *Broker) checkRefreshedIDToken(ctx context.Context, p provider.Provider, c store.Connection, g grant) error {
 	in, err := b.st.GetIntegration(ctx, c.IntegrationID)
 	if err != nil {
@@ -110,15 +113,63 @@ func (b *Broker) checkRefreshedIDToken(ctx context.Context, p provider.Provider,
 	}
 	next, err := unverifiedIDClaims(g.idToken)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", oauthx.ErrInvalidIDToken, err)
 	}
 	if err := sameIdentity(orig, next); err != nil {
 		return err
 	}
-	if _, err := b.verifier(ctx, p, in.ClientID).VerifyRefreshed(ctx, g.idToken, orig, g.accessToken); err != nil {
-		b.log.WarnContext(ctx, "refreshed id_token not verified; keeping tokens from the token endpoint", "connection_id", c.ID, "err", err)
+	_, err = b.verifier(ctx, p, in.ClientID).VerifyRefreshed(ctx, g.idToken, orig, g.accessToken)
+	if errors.Is(err, oauthx.ErrKeysUnavailable) {
+		b.metrics.Refreshes.WithLabelValues(p.Name, "id_token_unverified").Inc()
+		b.log.WarnContext(ctx, "refreshed id_token not verified: the provider's signing keys are unreachable; keeping tokens from the token endpoint", "connection_id", c.ID, "err", err)
+		return nil
 	}
-	return nil
+	return err
+}
+
+// rejectRefreshed handles a refresh answer whose id_token failed
+// checkRefreshedIDToken. The refresh token in it is kept (the provider has
+// already spent the one sent), no access token from it is handed out or
+// stored, and the connection is marked needs_reauth with the reason: the
+// answer may not be the partner's.
+func (b *Broker) rejectRefreshed(ctx context.Context, p provider.Provider, c store.Connection, g grant, cause error) error {
+	b.metrics.Refreshes.WithLabelValues(p.Name, "id_token_rejected").Inc()
+	reason := "the refreshed id_token failed verification (OIDC Core §12.2): " + idTokenProblem(cause)
+	nc, err := b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
+		if !b.stillOurs(cur, c) {
+			return cur, store.ErrConflict
+		}
+		if len(g.refresh) > 0 {
+			cur.RefreshToken = g.refresh
+			cur.ObservedRotation = store.RotationRotates
+		}
+		clearJournal(&cur)
+		cur.Status = store.StatusNeedsReauth
+		cur.LastError = reason
+		if cur.LeaseOwner == b.owner {
+			cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
+		}
+		return cur, nil
+	})
+	b.cache.drop(c.ID)
+	if err != nil {
+		b.release(ctx, c.ID)
+		b.log.ErrorContext(ctx, "store rejected refresh", "connection_id", c.ID, "err", err)
+		return errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
+	}
+	b.event(ctx, nc, "needs_reauth", reason)
+	return errorf(CodeIDToken, cause, "connection %s needs reauthorization: %s", c.ID, reason)
+}
+
+// idTokenProblem is a short, secret-free description of an id_token
+// failure, fit for last_error and events.
+func idTokenProblem(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, oauthx.ErrInvalidIDToken.Error()+": ")
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return strings.ToValidUTF8(msg, "")
 }
 
 // sameIdentity compares the claims OIDC Core §12.2 requires to be equal.
@@ -173,6 +224,7 @@ func unverifiedIDClaims(raw string) (*oauthx.IDClaims, error) {
 		Issuer:          str("iss"),
 		Subject:         str("sub"),
 		AuthorizedParty: str("azp"),
+		Nonce:           str("nonce"),
 		Email:           str("email"),
 		Name:            str("name"),
 		Audience:        audience(m),

@@ -172,7 +172,7 @@ func noSecretAtRest(t *testing.T, e *env, dump func(*testing.T, string) []byte) 
 	}
 	collect()
 	for range 3 {
-		if _, err := b.Refresh(ctx, id); err != nil {
+		if _, err := b.Refresh(ctx, id, ""); err != nil {
 			t.Fatal(err)
 		}
 		collect()
@@ -182,7 +182,7 @@ func noSecretAtRest(t *testing.T, e *env, dump func(*testing.T, string) []byte) 
 	if err := e.sb.AddFault(sandbox.Fault{Provider: "pax8", Endpoint: "token", Kind: "invalid_grant", GrantType: "refresh_token"}); err != nil {
 		t.Fatal(err)
 	}
-	b.Refresh(ctx, id)
+	b.Refresh(ctx, id, "")
 
 	disk := dump(t, e.dsn)
 	for _, s := range secrets {
@@ -248,14 +248,14 @@ func TestRefreshKeepsTokensWhenJWKSDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Refresh(ctx, c.ID); err != nil {
+	if _, err := b.Refresh(ctx, c.ID, ""); err != nil {
 		t.Fatalf("Refresh with JWKS down = %v, want the rotated grant stored", err)
 	}
 	got, _ := e.st.GetConnection(ctx, c.ID)
 	if got.Version != c.Version+1 {
 		t.Errorf("version %d, want %d", got.Version, c.Version+1)
 	}
-	if _, err := e.b.Refresh(ctx, c.ID); err != nil {
+	if _, err := e.b.Refresh(ctx, c.ID, ""); err != nil {
 		t.Errorf("next refresh = %v (the stored refresh token must be the newest)", err)
 	}
 	if n := e.sb.Stats().Providers["pax8"].RefreshReuseDetected; n != 0 {

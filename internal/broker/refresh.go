@@ -18,20 +18,19 @@ import (
 // refresh obtains a fresh access token for connection id across replicas:
 //
 //  0. wait for any other refresh of id in this process (see keyLock);
-//  1. take the lease on the row (AcquireLease). Another owner's unexpired
-//     lease means a refresh is running elsewhere: wait for its result by
-//     re-reading, and take over only if the lease lapses;
-//  2. with the lease, re-read: if the token became fresh (or, when forced,
-//     another caller refreshed it after the one this caller saw), adopt it;
-//  3. send the refresh request, then store the new access and refresh
-//     tokens and clear the lease in one transaction that checks the grant
-//     is still the one refreshed (sameGrant), before returning anything.
-//
-// seen is when the token the caller read was obtained; force refreshes even
-// a fresh token, unless another caller refreshed it after seen. (Not the
-// version: bookkeeping writes such as failure counts and notices bump it
-// too, and must not make a forced refresh a no-op.)
-func (b *Broker) refresh(ctx context.Context, id string, seen time.Time, force bool) (Token, error) {
+//  1. take the lease on the row (AcquireLease; the scheduler's claim
+//     already holds it). Another owner's unexpired lease means a refresh
+//     is running elsewhere: wait for its result by re-reading, and take
+//     over only if the lease lapses;
+//  2. with the lease, re-read and check the fence of a: if the grant has
+//     moved on since the caller looked (the token became fresh, the row is
+//     no longer due, the access token a forced refresh was asked about was
+//     replaced), adopt it and send nothing;
+//  3. send the refresh request through the provider's gate, then store
+//     the new access and refresh tokens and clear the lease in one
+//     transaction that checks the grant is still the one refreshed
+//     (sameGrant), before returning anything.
+func (b *Broker) refresh(ctx context.Context, id string, a ask) (Token, error) {
 	// A forced and an ordinary refresh of one connection are two flights
 	// under one lease owner: run them one after the other, so the second
 	// re-reads the grant the first stored instead of sending the same
@@ -56,15 +55,32 @@ func (b *Broker) refresh(ctx context.Context, id string, seen time.Time, force b
 			}
 			return Token{}, err
 		}
-		done := b.fresh(c, now) && (!force || c.LastRefreshAt.After(seen))
-		if done {
+		p, err := b.provider(c.Provider)
+		if err != nil {
+			if owned {
+				b.release(ctx, id)
+			}
+			return Token{}, err
+		}
+		if b.settled(p, c, a, now) {
 			if owned {
 				b.release(ctx, id)
 			}
 			return b.tokenFrom(c, now)
 		}
 		if owned {
-			return b.refreshOwned(ctx, c, now)
+			if a.kind == askForced {
+				if left := b.forcedTooSoon(c, now); left > 0 && stillValid(c, now) {
+					b.release(ctx, id)
+					t, err := b.tokenFrom(c, now)
+					if err != nil {
+						return Token{}, err
+					}
+					b.metrics.Refreshes.WithLabelValues(p.Name, "throttled").Inc()
+					return t, &Error{Code: CodeRefreshThrottled, Msg: fmt.Sprintf("connection %s was refreshed %s ago; a forced refresh may go again in %s", id, now.Sub(c.LastRefreshAt).Round(time.Second), left.Round(time.Second)), RetryAfter: left}
+				}
+			}
+			return b.refreshOwned(ctx, p, c, now)
 		}
 		// Someone else holds the lease: wait for their result.
 		select {
@@ -76,6 +92,29 @@ func (b *Broker) refresh(ctx context.Context, id string, seen time.Time, force b
 	}
 }
 
+// settled reports whether the grant c already answers what a asked for,
+// so nothing needs to be sent.
+func (b *Broker) settled(p provider.Provider, c store.Connection, a ask, now time.Time) bool {
+	switch a.kind {
+	case askDue:
+		return !b.due(p, c, now)
+	case askForced:
+		return !bytes.Equal(c.AccessToken, a.seen) && stillValid(c, now)
+	}
+	return b.fresh(c, now)
+}
+
+// forcedTooSoon returns how long a forced refresh of c must still wait at
+// now (Options.MinForcedInterval after the last refresh), or 0. The
+// tokens of a consent are not a refresh: the first forced refresh after
+// it may go at once.
+func (b *Broker) forcedTooSoon(c store.Connection, now time.Time) time.Duration {
+	if b.opts.MinForcedInterval <= 0 || c.LastRefreshAt.IsZero() || c.LastRefreshAt.Equal(c.ConnectedAt) {
+		return 0
+	}
+	return max(0, c.LastRefreshAt.Add(b.opts.MinForcedInterval).Sub(now))
+}
+
 func (b *Broker) release(ctx context.Context, id string) {
 	if err := b.st.ReleaseLease(ctx, id, b.owner); err != nil {
 		b.log.WarnContext(ctx, "release refresh lease", "connection_id", id, "err", err)
@@ -83,13 +122,8 @@ func (b *Broker) release(ctx context.Context, id string) {
 }
 
 // refreshOwned runs the refresh while this process holds c's lease.
-func (b *Broker) refreshOwned(ctx context.Context, c store.Connection, now time.Time) (Token, error) {
-	p, err := b.provider(c.Provider)
-	if err != nil {
-		b.release(ctx, c.ID)
-		return Token{}, err
-	}
-	if reason := grantExpired(c, now); reason != "" {
+func (b *Broker) refreshOwned(ctx context.Context, p provider.Provider, c store.Connection, now time.Time) (Token, error) {
+	if reason := unrefreshable(p, c, now); reason != "" {
 		b.markNeedsReauth(ctx, c, reason)
 		return Token{}, errorf(CodeNeedsReauth, nil, "connection %s needs reauthorization: %s", c.ID, reason)
 	}
@@ -111,11 +145,16 @@ func (b *Broker) refreshOwned(ctx context.Context, c store.Connection, now time.
 		b.release(ctx, c.ID)
 		return Token{}, err
 	}
+	g := b.gate(p)
+	if err := b.admit(ctx, p, g); err != nil {
+		return b.notSent(ctx, p, c, err)
+	}
 
 	failpoint.Hit(failpoint.RefreshBeforeJournal)
 	if journal {
 		nc, err := b.beginAttempt(ctx, c, now)
 		if err != nil {
+			b.settle(p, g, nil)
 			b.release(ctx, c.ID)
 			return Token{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
 		}
@@ -134,6 +173,7 @@ func (b *Broker) refreshOwned(ctx context.Context, c store.Connection, now time.
 	start := time.Now()
 	tok, err := oauthx.Do(rctx, b.hc, b.now, req)
 	cancel()
+	b.settle(p, g, err)
 	if err == nil {
 		failpoint.Hit(failpoint.RefreshAfterReceive)
 	}
@@ -149,7 +189,9 @@ func (b *Broker) refreshOwned(ctx context.Context, c store.Connection, now time.
 	}
 	nc, err := b.storeRefreshed(sctx, p, c, tok, rotated(req, tok))
 	if err != nil {
-		b.metrics.Refreshes.WithLabelValues(p.Name, "store_error").Inc()
+		if CodeOf(err) != CodeIDToken {
+			b.metrics.Refreshes.WithLabelValues(p.Name, "store_error").Inc()
+		}
 		return Token{}, err
 	}
 	b.metrics.Refreshes.WithLabelValues(p.Name, "ok").Inc()
@@ -309,9 +351,7 @@ func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c stor
 	b.dropUnexpectedRefreshToken(ctx, p, &g)
 	if g.idToken != "" && len(c.IDToken) > 0 {
 		if err := b.checkRefreshedIDToken(ctx, p, c, g); err != nil {
-			b.release(ctx, c.ID)
-			b.event(ctx, c, "refresh_rejected", "the refreshed id_token does not match the original (OIDC Core §12.2)")
-			return store.Connection{}, errorf(CodeIDToken, err, "provider %s returned an id_token for another identity", p.Name)
+			return store.Connection{}, b.rejectRefreshed(ctx, p, c, g, err)
 		}
 	}
 	nc, err := b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
@@ -357,10 +397,17 @@ func (b *Broker) markNeedsReauth(ctx context.Context, c store.Connection, reason
 	b.event(ctx, nc, "needs_reauth", reason)
 }
 
-// grantExpired says why c's refresh token can no longer work without
-// sending it, or "" when it may.
-func grantExpired(c store.Connection, now time.Time) string {
+// unrefreshable says why c's grant can no longer be refreshed without
+// sending anything, or "" when it may: a refresh-token grant that holds
+// no refresh token, or one past its absolute or inactivity lifetime.
+func unrefreshable(p provider.Provider, c store.Connection, now time.Time) string {
 	switch {
+	case p.Grant == provider.AuthorizationCode && len(c.RefreshToken) == 0:
+		reason := "the provider issued no refresh token, so the grant cannot be kept alive"
+		if s := p.RefreshToken.RequiresScope; s != "" {
+			reason += " (was " + s + " granted?)"
+		}
+		return reason
 	case !c.RefreshExpiresAt.IsZero() && !now.Before(c.RefreshExpiresAt):
 		return "the grant reached its absolute lifetime"
 	case !c.RefreshIdleExpiresAt.IsZero() && !now.Before(c.RefreshIdleExpiresAt):

@@ -15,7 +15,7 @@ func TestSweepKeepsIdleGrantAlive(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	c := e.connect(ctx)
-	l := &refresh.Loop{Broker: e.b, Ahead: 10 * time.Minute, IdleMargin: 5 * 24 * time.Hour}
+	l := &refresh.Scheduler{Broker: e.b}
 	for day := 1; day <= 120; day++ {
 		e.clk.Advance(24 * time.Hour)
 		l.Sweep(ctx)

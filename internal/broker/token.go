@@ -2,6 +2,9 @@ package broker
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"time"
@@ -67,7 +70,7 @@ func (b *Broker) token(ctx context.Context, id string, mine func(tenantID string
 		b.metrics.fromStore.Inc()
 		return b.tokenFrom(c, now)
 	}
-	t, err := b.shared(ctx, id, c.LastRefreshAt, false)
+	t, err := b.shared(ctx, id, ask{kind: askFresh})
 	if err != nil {
 		b.metrics.tokenErrors.Inc()
 		return Token{}, err
@@ -76,10 +79,18 @@ func (b *Broker) token(ctx context.Context, id string, mine func(tenantID string
 	return t, nil
 }
 
-// Refresh forces a refresh of connection id now, whether or not its access
-// token is still valid, and returns the new token. Callers that arrive
-// while a refresh is running share its result.
-func (b *Broker) Refresh(ctx context.Context, id string) (Token, error) {
+// Refresh forces a refresh of connection id, for a caller that saw the
+// access token seen fail or wants a new one: the proxy and actions after
+// the vendor answered 401 with seen, POST …/refresh with seen or "" (the
+// token current now). The refresh is fenced on what the caller saw: when
+// the stored token is no longer seen, another caller has refreshed
+// meanwhile, and the newer token is returned without sending anything.
+// Forced refreshes are throttled per connection (Options.MinForcedInterval):
+// inside the window, the current token is returned together with an
+// *Error of code CodeRefreshThrottled whose RetryAfter says when a forced
+// refresh may go again. Callers that arrive while a refresh is running
+// share its result.
+func (b *Broker) Refresh(ctx context.Context, id, seen string) (Token, error) {
 	c, err := b.getConnection(ctx, id)
 	if err != nil {
 		return Token{}, err
@@ -87,34 +98,90 @@ func (b *Broker) Refresh(ctx context.Context, id string) (Token, error) {
 	if err := usable(c); err != nil {
 		return Token{}, err
 	}
-	return b.shared(ctx, id, c.LastRefreshAt, true)
+	if seen != "" {
+		cur, err := b.open("connection", c.ID, "access_token", c.AccessToken)
+		if err != nil {
+			return Token{}, errorf(CodeInternal, err, "connection %s cannot be read", c.ID)
+		}
+		if subtle.ConstantTimeCompare([]byte(cur), []byte(seen)) != 1 && stillValid(c, b.now()) {
+			// The vendor refused an older token: the stored one is newer.
+			return b.tokenFrom(c, b.now())
+		}
+	}
+	return b.shared(ctx, id, ask{kind: askForced, seen: c.AccessToken})
 }
 
-// shared runs one refresh per connection in this process and lets every
-// caller wait for it with its own context. The refresh itself runs without
-// the caller's cancellation and with its own deadline, so one impatient
-// caller cannot fail the others (STYLE rule 9).
-func (b *Broker) shared(ctx context.Context, id string, seen time.Time, force bool) (Token, error) {
-	key := id
-	if force {
-		key = "force:" + id
+// RefreshClaimed refreshes connection c, which this process claimed for
+// the background scheduler ([store.Store.ClaimDue] leased it to
+// [Broker.Owner]). The refresh is fenced on the claimed row: it is sent
+// only if the row is still due when re-read under the lease, so a row
+// another caller refreshed meanwhile costs nothing.
+func (b *Broker) RefreshClaimed(ctx context.Context, c store.Connection) error {
+	_, err := b.shared(ctx, c.ID, ask{kind: askDue})
+	return err
+}
+
+// askKind says why a refresh is asked for, and so when it is needed.
+type askKind int
+
+const (
+	// askFresh: a caller needs a token that is not within the margin of
+	// its expiry.
+	askFresh askKind = iota
+	// askDue: the scheduler claimed the row; refresh while it is due.
+	askDue
+	// askForced: refresh while the stored access token is still seen.
+	askForced
+)
+
+// ask is what a refresh caller saw and wants.
+type ask struct {
+	kind askKind
+	// seen is the sealed access token a forced refresh was asked about.
+	seen store.Sealed
+}
+
+// key names the single flight of a: callers asking the same thing of one
+// connection share one refresh.
+func (a ask) key(id string) string {
+	switch a.kind {
+	case askDue:
+		return "due:" + id
+	case askForced:
+		sum := sha256.Sum256(a.seen)
+		return "force:" + id + ":" + hex.EncodeToString(sum[:8])
 	}
-	ch := b.flight.DoChan(key, func() (any, error) {
+	return id
+}
+
+// shared runs one refresh per connection and ask in this process and lets
+// every caller wait for it with its own context. The refresh itself runs
+// without the caller's cancellation and with its own deadline, so one
+// impatient caller cannot fail the others (STYLE rule 9).
+func (b *Broker) shared(ctx context.Context, id string, a ask) (Token, error) {
+	ch := b.flight.DoChan(a.key(id), func() (any, error) {
 		b.running.start()
 		defer b.running.end()
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.opts.LeaseTTL+b.opts.RefreshTimeout)
 		defer cancel()
-		return b.refresh(rctx, id, seen, force)
+		t, err := b.refresh(rctx, id, a)
+		return result{t, err}, nil
 	})
 	select {
 	case <-ctx.Done():
 		return Token{}, ctx.Err()
 	case r := <-ch:
-		if r.Err != nil {
-			return Token{}, r.Err
-		}
-		return r.Val.(Token), nil
+		res := r.Val.(result)
+		return res.tok, res.err
 	}
+}
+
+// result carries a token and an error together through the single flight,
+// which drops the value when the error is set: a throttled forced refresh
+// returns both.
+type result struct {
+	tok Token
+	err error
 }
 
 // fresh reports whether c's access token can be handed out without a
@@ -126,7 +193,11 @@ func (b *Broker) fresh(c store.Connection, now time.Time) bool {
 	if c.AccessExpiresAt.IsZero() {
 		return true
 	}
-	return now.Add(b.opts.ExpiryMargin).Before(c.AccessExpiresAt)
+	p, ok := b.reg.Get(c.Provider)
+	if !ok {
+		return now.Add(b.opts.ExpiryMargin).Before(c.AccessExpiresAt)
+	}
+	return now.Add(b.margin(p, c)).Before(c.AccessExpiresAt)
 }
 
 // stillValid reports whether c's access token has not yet expired, margin
@@ -162,7 +233,11 @@ func (b *Broker) tokenFrom(c store.Connection, now time.Time) (Token, error) {
 	}
 	var refreshAt time.Time
 	if !c.AccessExpiresAt.IsZero() {
-		refreshAt = c.AccessExpiresAt.Add(-b.opts.ExpiryMargin)
+		margin := b.opts.ExpiryMargin
+		if p, ok := b.reg.Get(c.Provider); ok {
+			margin = b.margin(p, c)
+		}
+		refreshAt = c.AccessExpiresAt.Add(-margin)
 	}
 	b.cache.put(t, now, refreshAt)
 	return t, nil

@@ -115,7 +115,7 @@ func TestRotationSoak(t *testing.T) {
 	e := newEnv(t)
 	c := e.connect(t.Context())
 	for i := range 200 {
-		if _, err := e.b.Refresh(t.Context(), c.ID); err != nil {
+		if _, err := e.b.Refresh(t.Context(), c.ID, ""); err != nil {
 			t.Fatalf("refresh %d: %v", i, err)
 		}
 	}
@@ -140,7 +140,7 @@ func TestNoRotationKeepsRefreshToken(t *testing.T) {
 	e := newEnv(t, withSettings(s))
 	c := e.connect(t.Context())
 	for i := range 3 {
-		if _, err := e.b.Refresh(t.Context(), c.ID); err != nil {
+		if _, err := e.b.Refresh(t.Context(), c.ID, ""); err != nil {
 			t.Fatalf("refresh %d: %v", i, err)
 		}
 	}
@@ -157,7 +157,7 @@ func TestNoRotationKeepsRefreshToken(t *testing.T) {
 func TestRotatedRefreshTokenReplacesOld(t *testing.T) {
 	e := newEnv(t)
 	c := e.connect(t.Context())
-	if _, err := e.b.Refresh(t.Context(), c.ID); err != nil {
+	if _, err := e.b.Refresh(t.Context(), c.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := e.st.GetConnection(t.Context(), c.ID)
@@ -251,7 +251,7 @@ func TestInactivityClock(t *testing.T) {
 		t.Errorf("idle expiry %v, want %v", c.RefreshIdleExpiresAt, want)
 	}
 	e.clk.Advance(20 * 24 * time.Hour)
-	if _, err := e.b.Refresh(t.Context(), c.ID); err != nil {
+	if _, err := e.b.Refresh(t.Context(), c.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := e.st.GetConnection(t.Context(), c.ID)
@@ -330,7 +330,7 @@ func TestForcedRefreshNotSkippedByBookkeeping(t *testing.T) {
 	c := e.connect(ctx)
 	before, _ := e.b.Token(ctx, c.ID)
 	b := e.newBrokerOn(&bumpBeforeLease{Store: e.st}, "bumped", -1)
-	after, err := b.Refresh(ctx, c.ID)
+	after, err := b.Refresh(ctx, c.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,7 +422,7 @@ func TestUnusableRefreshAnswerKeepsRotatedToken(t *testing.T) {
 	if err := e.sb.AddFault(sandbox.Fault{Provider: "pax8", Endpoint: "token", Kind: "expires_in_negative", GrantType: "refresh_token"}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := e.b.Refresh(ctx, c.ID)
+	tok, err := e.b.Refresh(ctx, c.ID, "")
 	if err != nil || tok.AccessToken != before.AccessToken {
 		t.Fatalf("Refresh with an unusable answer = %v; want the current, still valid token", err)
 	}
@@ -514,7 +514,7 @@ func TestLostAnswerOnGrantThatKeepsItsToken(t *testing.T) {
 			if c.ObservedRotation != store.RotationUnknown {
 				t.Fatalf("after consent ObservedRotation = %q, want unknown", c.ObservedRotation)
 			}
-			if _, err := e.b.Refresh(ctx, c.ID); err != nil {
+			if _, err := e.b.Refresh(ctx, c.ID, ""); err != nil {
 				t.Fatal(err)
 			}
 			got, _ := e.st.GetConnection(ctx, c.ID)

@@ -127,16 +127,29 @@ type Integration struct {
 	PartnerToken Secret `yaml:"-"`
 }
 
-// Refresh tunes the background refresher.
+// Refresh tunes the refresh scheduler (package refresh) and the broker's
+// refreshes.
 type Refresh struct {
-	// Interval is the refresher's period (default 1m).
+	// Interval is the scheduler's longest sleep and the period of its
+	// housekeeping (session purge, reauth notices); it wakes earlier
+	// when a refresh falls due (default 1m).
 	Interval Duration `yaml:"interval"`
-	// Ahead: access tokens are refreshed this long before they expire
-	// (default 10m).
+	// Ahead: access tokens are refreshed this long before they expire,
+	// for providers without their own refresh.margin; never more than
+	// half a token's lifetime (default 10m).
 	Ahead Duration `yaml:"ahead"`
 	// IdleMargin: grants whose idle lifetime ends within this are
-	// refreshed to keep them alive (default 120h).
+	// refreshed to keep them alive; never more than half the idle
+	// lifetime (default 120h).
 	IdleMargin Duration `yaml:"idle_margin"`
+	// Workers bounds the background refreshes each replica runs at once
+	// (default 8).
+	Workers int `yaml:"workers"`
+	// MinForcedInterval throttles forced refreshes per connection (POST
+	// /v1/connections/{id}/refresh, a vendor's 401 to the proxy or an
+	// action): inside it, the current token is used and the API answers
+	// 429 with Retry-After (default 30s).
+	MinForcedInterval Duration `yaml:"min_forced_interval"`
 	// ReauthNotices: a reauth_due event is sent once when a grant's
 	// absolute lifetime ends within each of these (default 720h and 168h,
 	// that is 30 and 7 days; an empty list sends none).
@@ -233,11 +246,13 @@ func Default() *Config {
 		Vault:         Vault{KeysEnv: "GRANTD_VAULT_KEYS"},
 		TokenCacheTTL: Duration(time.Second),
 		Refresh: Refresh{
-			Interval:   Duration(time.Minute),
-			Ahead:      Duration(10 * time.Minute),
-			IdleMargin: Duration(120 * time.Hour),
-			Timeout:    Duration(20 * time.Second),
-			LeaseTTL:   Duration(time.Minute),
+			Interval:          Duration(time.Minute),
+			Ahead:             Duration(10 * time.Minute),
+			IdleMargin:        Duration(120 * time.Hour),
+			Workers:           8,
+			MinForcedInterval: Duration(30 * time.Second),
+			Timeout:           Duration(20 * time.Second),
+			LeaseTTL:          Duration(time.Minute),
 			ReauthNotices: []Duration{
 				Duration(30 * 24 * time.Hour),
 				Duration(7 * 24 * time.Hour),

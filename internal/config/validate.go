@@ -142,6 +142,12 @@ func (c *Config) Validate() error {
 			add(d.path, "must be positive")
 		}
 	}
+	if c.Refresh.Workers <= 0 || c.Refresh.Workers > 1024 {
+		add("refresh.workers", "must be between 1 and 1024")
+	}
+	if c.Refresh.MinForcedInterval < 0 {
+		add("refresh.min_forced_interval", "must not be negative")
+	}
 	if c.Refresh.Timeout > 0 && c.Refresh.LeaseTTL <= c.Refresh.Timeout {
 		add("refresh.lease_ttl", "must exceed refresh.timeout (%s), or a slow answer could be stored by no one", c.Refresh.Timeout.D())
 	}

@@ -72,7 +72,7 @@ func TestInvalidGrantOneWebhook(t *testing.T) {
 			b = replica
 		}
 		callers.Go(func() {
-			if _, err := b.Refresh(t.Context(), conn.ID); broker.CodeOf(err) != broker.CodeNeedsReauth {
+			if _, err := b.Refresh(t.Context(), conn.ID, ""); broker.CodeOf(err) != broker.CodeNeedsReauth {
 				t.Errorf("Refresh = %v, want needs_reauth", err)
 			}
 		})

@@ -19,6 +19,12 @@ import (
 // ErrInvalidIDToken is wrapped by every id_token verification failure.
 var ErrInvalidIDToken = errors.New("invalid id_token")
 
+// ErrKeysUnavailable marks an id_token whose signature could not be
+// checked because the provider's JWKS could not be fetched: it says
+// nothing against the token itself. Errors that wrap it also wrap
+// [ErrInvalidIDToken].
+var ErrKeysUnavailable = errors.New("signing keys unavailable")
+
 // leeway is the clock skew allowed on exp, nbf and iat (OIDC-05, OIDC-06).
 const leeway = 60 * time.Second
 
@@ -189,6 +195,9 @@ func (v *IDVerifier) verify(ctx context.Context, raw, accessToken string) (*IDCl
 	}
 	idt, err := v.oidc.Verify(ctx, raw)
 	if err != nil {
+		if v.jwks.unavailable() {
+			return nil, fmt.Errorf("%w: %w: %v", ErrInvalidIDToken, ErrKeysUnavailable, err)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalidIDToken, err)
 	}
 	var x extraClaims

@@ -32,6 +32,7 @@ type jwksTransport struct {
 	lastAttempt time.Time
 	body        []byte // the last good, filtered key set
 	fetches     int    // network fetches made, for tests and metrics
+	lastErr     error  // the last fetch's failure; nil after a success
 }
 
 // RoundTrip implements [http.RoundTripper].
@@ -46,6 +47,17 @@ func (t *jwksTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	t.lastAttempt = t.now()
 	t.fetches++
+	body, err := t.fetch(req)
+	t.lastErr = err
+	if err != nil {
+		return nil, err
+	}
+	t.body = body
+	return t.answer(req, body), nil
+}
+
+// fetch gets the key set from the network and filters it.
+func (t *jwksTransport) fetch(req *http.Request) ([]byte, error) {
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
@@ -58,12 +70,15 @@ func (t *jwksTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read jwks: %w", err)
 	}
-	body, err := filterJWKS(raw)
-	if err != nil {
-		return nil, err
-	}
-	t.body = body
-	return t.answer(req, body), nil
+	return filterJWKS(raw)
+}
+
+// unavailable reports whether the key set could not be fetched the last
+// time it was asked for.
+func (t *jwksTransport) unavailable() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lastErr != nil
 }
 
 // fetchCount returns how many times the network was asked for the key set.

@@ -129,6 +129,9 @@ type Provider struct {
 	AccessTokenTTL Duration `yaml:"access_token_ttl" json:"access_token_ttl"`
 	// RefreshToken describes refresh-token lifetimes and rotation.
 	RefreshToken RefreshPolicy `yaml:"refresh_token" json:"refresh_token"`
+	// Refresh tunes how grantd treats the provider's token endpoint when
+	// it refreshes: how early, how fast, and when to stop sending.
+	Refresh RefreshTuning `yaml:"refresh" json:"refresh"`
 
 	// API describes where access tokens may be sent.
 	API API `yaml:"api" json:"api"`
@@ -156,6 +159,33 @@ type RefreshPolicy struct {
 	// RequiresScope is the scope without which no refresh token is issued
 	// (offline_access for Auth0).
 	RequiresScope string `yaml:"requires_scope" json:"requires_scope,omitempty"`
+}
+
+// RefreshTuning is grantd's side of refreshing with one provider. The zero
+// value uses the process defaults (config refresh.ahead for the margin),
+// no rate limit, and a circuit that opens after 5 transient failures in a
+// row for 30 s.
+type RefreshTuning struct {
+	// Margin refreshes an access token this long before it expires, both
+	// in the background and when a caller asks. It is capped at half the
+	// token's lifetime, so a short-lived token is refreshed once per
+	// lifetime, never on every call. Zero uses the config's refresh.ahead.
+	Margin Duration `yaml:"margin" json:"margin,omitempty"`
+	// MaxRefreshRate caps the token requests per second that grantd sends
+	// to this provider, across all replicas (each live replica takes an
+	// equal share). The vendor's token-endpoint limit is per OAuth client,
+	// which every tenant of an operator integration shares. Zero: no cap.
+	MaxRefreshRate float64 `yaml:"max_refresh_rate" json:"max_refresh_rate,omitempty"`
+	// MaxRefreshBurst is the token bucket's depth (default: one second's
+	// worth of MaxRefreshRate, at least 1).
+	MaxRefreshBurst int `yaml:"max_refresh_burst" json:"max_refresh_burst,omitempty"`
+	// CircuitFailures opens the provider's circuit after this many
+	// transient failures in a row at its token endpoint (default 5):
+	// grantd then sends nothing for CircuitCooldown, hands out tokens that
+	// are still valid, and afterwards lets one probe through.
+	CircuitFailures int `yaml:"circuit_failures" json:"circuit_failures,omitempty"`
+	// CircuitCooldown is how long an open circuit stays open (default 30s).
+	CircuitCooldown Duration `yaml:"circuit_cooldown" json:"circuit_cooldown,omitempty"`
 }
 
 // API is where a provider's access tokens may be sent.

@@ -76,6 +76,15 @@ func (p Provider) Validate(allowInsecureLoopback bool) error {
 	default:
 		add("iss_parameter", "unknown value %q (want optional or required)", p.IssParameter)
 	}
+	if p.Refresh.MaxRefreshRate < 0 {
+		add("refresh.max_refresh_rate", "must not be negative")
+	}
+	if p.Refresh.MaxRefreshBurst < 0 {
+		add("refresh.max_refresh_burst", "must not be negative")
+	}
+	if p.Refresh.CircuitFailures < 0 {
+		add("refresh.circuit_failures", "must not be negative")
+	}
 	switch p.RefreshToken.Rotation {
 	case "", RotationNever:
 	case RotationAlways, RotationMaybe:

@@ -21,7 +21,7 @@ import (
 // implements it.
 type Tokens interface {
 	TenantToken(ctx context.Context, tenantID, id string) (broker.Token, error)
-	Refresh(ctx context.Context, id string) (broker.Token, error)
+	Refresh(ctx context.Context, id, seen string) (broker.Token, error)
 }
 
 var _ Tokens = (*broker.Broker)(nil)
@@ -137,21 +137,27 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 
-	// One forced refresh and one retry (DESIGN.md data flow step 5).
+	// One forced refresh and one retry (DESIGN.md data flow step 5),
+	// fenced on the token the vendor refused: concurrent 401s for one
+	// token cost one refresh, and a 401 for a token that has since been
+	// replaced costs none (DESIGN.md, one refresh per expiry).
+	fresh, rerr := t.Tokens.Refresh(ctx, tg.connID, tok.AccessToken)
+	if broker.CodeOf(rerr) == broker.CodeRefreshThrottled || (rerr == nil && fresh.AccessToken == tok.AccessToken) {
+		// Refreshed moments ago and still refused: another refresh would
+		// not help, and the vendor's 401 is the answer.
+		return resp, nil
+	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
+	if rerr != nil {
+		closeBody(req)
+		return nil, rerr
+	}
 	body := req.Body
 	if req.GetBody != nil {
 		if body, err = req.GetBody(); err != nil {
 			return nil, fmt.Errorf("replay request body: %w", err)
 		}
-	}
-	fresh, err := t.Tokens.Refresh(ctx, tg.connID)
-	if err != nil {
-		if body != nil {
-			body.Close()
-		}
-		return nil, err
 	}
 	t.log().LogAttrs(ctx, slog.LevelInfo, "provider answered 401; refreshed and retrying",
 		slog.String("connection_id", tg.connID), slog.String("provider", tok.Provider), slog.String("method", req.Method))

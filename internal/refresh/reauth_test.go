@@ -59,7 +59,7 @@ func TestReauthNoticesOnceAcrossReplicas(t *testing.T) {
 	})
 	replica := env.Replica(t, "replica-b", b.add)
 	notices := []time.Duration{30 * day, 7 * day}
-	loops := []*refresh.Loop{
+	loops := []*refresh.Scheduler{
 		{Broker: env.Broker, ReauthNotices: notices, Logger: env.Logger},
 		{Broker: replica, ReauthNotices: notices, Logger: env.Logger},
 	}
@@ -132,7 +132,7 @@ func TestReauthNoticesOnceAcrossReplicas(t *testing.T) {
 
 	// A restarted replica reads the notice from the database.
 	restarted := env.Replica(t, "replica-c", c.add)
-	(&refresh.Loop{Broker: restarted, ReauthNotices: notices}).Sweep(t.Context())
+	(&refresh.Scheduler{Broker: restarted, ReauthNotices: notices}).Sweep(t.Context())
 	if got := c.of("reauth_due"); len(got) != 0 {
 		t.Errorf("restarted replica sent %d notices, want 0", len(got))
 	}
@@ -173,11 +173,11 @@ func TestReauthNoticeLateAndReconsent(t *testing.T) {
 	clk := testenv.NewClock()
 	var a events
 	env := testenv.New(t, testenv.Options{Sandbox: sandbox.Options{Now: clk.Now}, Now: clk.Now, OnEvent: a.add})
-	silent := &refresh.Loop{Broker: env.Broker, Logger: env.Logger}
-	loop := &refresh.Loop{Broker: env.Broker, ReauthNotices: []time.Duration{30 * day, 7 * day}, Logger: env.Logger}
+	silent := &refresh.Scheduler{Broker: env.Broker, Logger: env.Logger}
+	loop := &refresh.Scheduler{Broker: env.Broker, ReauthNotices: []time.Duration{30 * day, 7 * day}, Logger: env.Logger}
 	tenantID, _ := env.Tenant(t, "Acme MSP")
 	conn := env.Connect(t, tenantID, testenv.Partner)
-	walk := func(l *refresh.Loop, until time.Time) {
+	walk := func(l *refresh.Scheduler, until time.Time) {
 		t.Helper()
 		for clk.Now().Before(until) {
 			clk.Advance(min(10*day, until.Sub(clk.Now())))

@@ -58,6 +58,10 @@ func rt08Env(t *testing.T, clk *testenv.Clock, accessTTL time.Duration, onEvent 
 		}},
 		Now:     clk.Now,
 		OnEvent: onEvent,
+		Broker: func(o *broker.Options) {
+			o.ExpiryMargin = rt08Ahead
+			o.IdleMargin = rt08Margin
+		},
 		Provider: func(p *provider.Provider) {
 			p.AccessTokenTTL = provider.Duration(accessTTL)
 			p.RefreshToken.AbsoluteLifetime = provider.Duration(rt08Absolute)
@@ -69,13 +73,11 @@ func rt08Env(t *testing.T, clk *testenv.Clock, accessTTL time.Duration, onEvent 
 // rt08Loop is the background loop under test. The test calls Sweep once per
 // Interval of the shared clock instead of Run: the sandbox is a real
 // loopback HTTP server, which a synctest bubble cannot hold.
-func rt08Loop(env *testenv.Env) *refresh.Loop {
-	return &refresh.Loop{
+func rt08Loop(env *testenv.Env) *refresh.Scheduler {
+	return &refresh.Scheduler{
 		Broker:        env.Broker,
 		Logger:        env.Logger,
 		Interval:      rt08Step,
-		Ahead:         rt08Ahead,
-		IdleMargin:    rt08Margin,
 		ReauthNotices: rt08Notices,
 	}
 }

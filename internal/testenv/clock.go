@@ -1,30 +1,15 @@
 package testenv
 
 import (
-	"sync"
 	"time"
+
+	"github.com/grantd/grantd/internal/clock"
 )
 
-// Clock is a settable time source, shared by a broker and a sandbox so
-// tests cross lifetimes without waiting. It is safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is a settable time source, shared by a broker, its scheduler and a
+// sandbox so tests cross lifetimes without waiting; its timers fire when
+// it is advanced (see [clock.Fake]).
+type Clock = clock.Fake
 
 // NewClock returns a clock set to now, truncated to the second.
-func NewClock() *Clock { return &Clock{t: time.Now().UTC().Truncate(time.Second)} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func NewClock() *Clock { return clock.NewFake(time.Now().UTC().Truncate(time.Second)) }

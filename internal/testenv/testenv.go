@@ -45,6 +45,9 @@ type Options struct {
 	Now func() time.Time
 	// OnEvent is the broker's [broker.Options.OnEvent].
 	OnEvent func(store.Event)
+	// Broker, when set, edits each broker's options before it is built
+	// (margins, throttles).
+	Broker func(*broker.Options)
 	// Provider, when set, edits the pax8 provider after it is pointed at
 	// the sandbox (and after APIBaseURL), so a test can scale its
 	// lifetimes to match the sandbox's settings. The result must still
@@ -130,7 +133,7 @@ func (e *Env) openStore(t testing.TB) store.Store {
 
 func (e *Env) newBroker(t testing.TB, st store.Store, owner string, onEvent func(store.Event)) *broker.Broker {
 	t.Helper()
-	b, err := broker.New(broker.Options{
+	opts := broker.Options{
 		Store:         st,
 		Vault:         e.Vault,
 		Providers:     e.Providers,
@@ -140,7 +143,14 @@ func (e *Env) newBroker(t testing.TB, st store.Store, owner string, onEvent func
 		Now:           e.opts.Now,
 		Owner:         owner,
 		OnEvent:       onEvent,
-	})
+		// Tests force refreshes back to back unless they test the
+		// throttle.
+		MinForcedInterval: -1,
+	}
+	if e.opts.Broker != nil {
+		e.opts.Broker(&opts)
+	}
+	b, err := broker.New(opts)
 	if err != nil {
 		t.Fatalf("broker.New: %v", err)
 	}

@@ -21,6 +21,13 @@ type dialect struct {
 	// singleWriter is set when a process has one write connection
 	// (SQLite), which a claim should not take only to find nothing due.
 	singleWriter bool
+	// dueIndex follows "FROM connections" in the refresh schedule's
+	// queries. SQLite, without statistics, estimates an equality on status
+	// as more selective than the partial index's range and would read
+	// every active row through connections_reauth_due and sort them;
+	// INDEXED BY makes it read connections_refresh_due, or fail loudly if
+	// a schema change ever makes that impossible.
+	dueIndex string
 	// unixMicros selects INTEGER unix microseconds (SQLite) instead of
 	// native TIMESTAMPTZ values (PostgreSQL).
 	unixMicros bool
@@ -31,6 +38,7 @@ var (
 		name:         "sqlite",
 		migrations:   "migrations/sqlite",
 		singleWriter: true,
+		dueIndex:     " INDEXED BY connections_refresh_due",
 		unixMicros:   true,
 	}
 	postgresDialect = dialect{

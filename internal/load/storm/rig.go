@@ -127,16 +127,16 @@ func (r *rig) close() {
 }
 
 // config is one replica's YAML. With scheduler, it sets the claim
-// scheduler's workers and the provider's token-endpoint rate, each
-// replica taking its share of the provider's cap.
+// scheduler's workers and the provider's token-endpoint rate.
 func (r *rig) config(addr string, scheduler bool) string {
 	o := r.opts
 	refresh := "{interval: 1s}"
 	var extra []string
 	if scheduler {
 		refresh = fmt.Sprintf("{interval: 1s, workers: %d}", o.Workers)
-		rate, burst := o.perReplicaRate()
-		extra = append(extra, fmt.Sprintf("refresh: {max_refresh_rate: %g, max_refresh_burst: %d}", rate, burst))
+		if rate, burst := o.providerRate(); rate > 0 {
+			extra = append(extra, fmt.Sprintf("refresh: {max_refresh_rate: %g, max_refresh_burst: %d}", rate, burst))
+		}
 	}
 	return fmt.Sprintf(`listen: %s
 public_url: http://%s

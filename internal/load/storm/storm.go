@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grantd/grantd/internal/app"
 	"github.com/grantd/grantd/internal/load"
 	"github.com/grantd/grantd/internal/sandbox"
 )
@@ -30,9 +31,10 @@ type Options struct {
 	// Latency is the sandbox's token-endpoint latency.
 	Latency time.Duration
 	// Cap is the sandbox's token requests per second (0: none) and Burst
-	// its bucket (default max(10, Cap/10)). Each replica's provider
-	// max_refresh_rate is Cap/Replicas, its burst its share of half of
-	// Burst, so that the fleet stays under the cap.
+	// its bucket (default max(10, Cap/10)). The provider's
+	// max_refresh_rate is Cap, which the live replicas share equally, and
+	// its max_refresh_burst, which each replica has in full, is half of
+	// Burst over Replicas, so that the fleet stays under the cap.
 	Cap   float64
 	Burst int
 	// Rounds of the whole run, each in a fresh world (default 1).
@@ -105,13 +107,13 @@ func (o Options) burst() int {
 	return max(10, int(o.Cap/10))
 }
 
-// perReplicaRate is each replica's provider max_refresh_rate and burst.
-// Uncapped, the limit is far above anything loopback reaches.
-func (o Options) perReplicaRate() (float64, int) {
+// providerRate is the provider's max_refresh_rate (for the fleet) and
+// max_refresh_burst (per replica); zero rate is no cap.
+func (o Options) providerRate() (float64, int) {
 	if o.Cap <= 0 {
-		return 100000, 1000
+		return 0, 0
 	}
-	return o.Cap / float64(o.Replicas), max(1, o.burst()/(2*o.Replicas))
+	return o.Cap, max(1, o.burst()/(2*o.Replicas))
 }
 
 // Report is the outcome of a storm, round by round, with medians.
@@ -231,6 +233,13 @@ func runRound(ctx context.Context, o Options) (Round, *rig, error) {
 			return rd, r, err
 		}
 		reps = append(reps, p)
+	}
+	// Each replica counts the live ones every app.ReplicaCountEvery to
+	// take its share of max_refresh_rate; let all of them see all.
+	select {
+	case <-ctx.Done():
+		return rd, r, ctx.Err()
+	case <-time.After(app.ReplicaCountEvery + time.Second):
 	}
 	before := r.sb.Stats().Providers[sandbox.Pax8]
 	t0, err := r.makeDue(ctx)

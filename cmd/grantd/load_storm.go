@@ -19,8 +19,9 @@ func loadStorm(ctx context.Context, e *env, args []string) error {
 	replicas := fs.Int("replicas", 1, "grantd processes sharing the database (more than 1 needs PostgreSQL)")
 	dbFlag := fs.String("database", "sqlite", `"sqlite" (a file in a temp dir) or a postgres:// URL (a scratch schema is created in it)`)
 	latency := fs.Duration("latency", 0, "the sandbox's token-endpoint latency")
-	capFlag := fs.Float64("cap", 0, "the sandbox's token requests per second (0: no cap); each replica gets cap/replicas as its provider max_refresh_rate")
+	capFlag := fs.Float64("cap", 0, "the sandbox's token requests per second (0: no cap)")
 	burst := fs.Int("burst", 0, "the sandbox's rate-limit bucket (default max(10, cap/10))")
+	headroom := fs.Float64("headroom", 0.9, "the provider's max_refresh_rate is cap × headroom")
 	workers := fs.Int("workers", 8, "refresh.workers of each replica")
 	tenants := fs.Int("tenants", 4, "tenants the connections are spread over")
 	rounds := fs.Int("rounds", 1, "rounds, each in a fresh world; medians are reported")
@@ -36,7 +37,7 @@ func loadStorm(ctx context.Context, e *env, args []string) error {
 	}
 	o := storm.Options{
 		Binary: exe, Database: *dbFlag, Connections: *conns, Replicas: *replicas, Workers: *workers,
-		Tenants: *tenants, Latency: *latency, Cap: *capFlag, Burst: *burst, Rounds: *rounds,
+		Tenants: *tenants, Latency: *latency, Cap: *capFlag, Burst: *burst, Headroom: *headroom, Rounds: *rounds,
 		Timeout: *timeout, BaselineDuration: *baseline, Progress: e.stderr,
 	}
 	if err := o.Validate(); err != nil {
@@ -63,7 +64,7 @@ func printStorm(e *env, rep *storm.Report) {
 	w := e.stdout
 	capText := "no cap"
 	if rep.Cap > 0 {
-		capText = fmt.Sprintf("cap %g/s (burst %d)", rep.Cap, rep.Burst)
+		capText = fmt.Sprintf("cap %g/s (burst %d), max_refresh_rate %g/s", rep.Cap, rep.Burst, rep.MaxRefreshRate)
 	}
 	fmt.Fprintf(w, "refresh storm: %d connections, %d replicas × %d workers (%s) on %s, sandbox latency %d ms, %s\n",
 		rep.Connections, rep.Replicas, rep.Workers, rep.Scheduler, rep.Database, rep.LatencyMs, capText)

@@ -32,11 +32,16 @@ type Options struct {
 	Latency time.Duration
 	// Cap is the sandbox's token requests per second (0: none) and Burst
 	// its bucket (default max(10, Cap/10)). The provider's
-	// max_refresh_rate is Cap, which the live replicas share equally, and
+	// max_refresh_rate is Cap×Headroom, which the live replicas share
+	// equally, and
 	// its max_refresh_burst, which each replica has in full, is half of
 	// Burst over Replicas, so that the fleet stays under the cap.
 	Cap   float64
 	Burst int
+	// Headroom is the share of Cap the provider's max_refresh_rate is set
+	// to (default 0.9), as an operator leaves room under a vendor's limit
+	// for the jitter between grantd's pacing and the vendor's count.
+	Headroom float64
 	// Rounds of the whole run, each in a fresh world (default 1).
 	Rounds int
 	// Timeout bounds each round's drain (default 10 min).
@@ -72,8 +77,8 @@ func (o Options) Validate() error {
 	if o.Latency < 0 || o.Latency > 10*time.Second {
 		errs = append(errs, "latency must be 0..10s")
 	}
-	if o.Cap < 0 || o.Cap > 100000 || o.Burst < 0 {
-		errs = append(errs, "cap must be 0..100000 per second and burst not negative")
+	if o.Cap < 0 || o.Cap > 100000 || o.Burst < 0 || o.Headroom < 0 || o.Headroom > 1 {
+		errs = append(errs, "cap must be 0..100000 per second, burst not negative and headroom 0..1")
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
@@ -90,6 +95,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Minute
+	}
+	if o.Headroom == 0 {
+		o.Headroom = 0.9
 	}
 	if o.BaselineDuration == 0 {
 		o.BaselineDuration = 5 * time.Second
@@ -113,7 +121,7 @@ func (o Options) providerRate() (float64, int) {
 	if o.Cap <= 0 {
 		return 0, 0
 	}
-	return o.Cap, max(1, o.burst()/(2*o.Replicas))
+	return o.Cap * o.Headroom, max(1, o.burst()/(2*o.Replicas))
 }
 
 // Report is the outcome of a storm, round by round, with medians.
@@ -127,7 +135,10 @@ type Report struct {
 	LatencyMs   int     `json:"latency_ms"`
 	Cap         float64 `json:"cap_per_s"`
 	Burst       int     `json:"burst,omitempty"`
-	Rounds      []Round `json:"rounds"`
+	// MaxRefreshRate is the provider's max_refresh_rate in the replicas'
+	// config (0: none).
+	MaxRefreshRate float64 `json:"max_refresh_rate,omitempty"`
+	Rounds         []Round `json:"rounds"`
 	// Medians over the rounds.
 	DrainSeconds float64 `json:"median_drain_s"`
 	Throughput   float64 `json:"median_throughput_per_s"`
@@ -178,6 +189,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if o.Cap > 0 {
 		rep.Burst = o.burst()
+		rep.MaxRefreshRate, _ = o.providerRate()
 	}
 	var drains, tputs, bases, ratios []float64
 	for i := range o.Rounds {
@@ -265,6 +277,9 @@ func runRound(ctx context.Context, o Options) (Round, *rig, error) {
 		return rd, r, err
 	}
 	for _, p := range reps {
+		if rd.Refreshed != o.Connections || rd.TooMany != 0 || rd.RefreshRequests != o.Connections {
+			fmt.Fprintf(o.Progress, "storm: %s log, last lines:\n%s\n", p.name, tail(p.log, 10))
+		}
 		s, err := p.stats()
 		if err != nil {
 			return rd, r, fmt.Errorf("%s: %w", p.name, err)

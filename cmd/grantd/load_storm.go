@@ -20,7 +20,7 @@ func loadStorm(ctx context.Context, e *env, args []string) error {
 	dbFlag := fs.String("database", "sqlite", `"sqlite" (a file in a temp dir) or a postgres:// URL (a scratch schema is created in it)`)
 	latency := fs.Duration("latency", 0, "the sandbox's token-endpoint latency")
 	capFlag := fs.Float64("cap", 0, "the sandbox's token requests per second (0: no cap)")
-	burst := fs.Int("burst", 0, "the sandbox's rate-limit bucket (default max(10, cap/10))")
+	burst := fs.Int("burst", 0, "the sandbox's rate-limit bucket (default one second of cap)")
 	headroom := fs.Float64("headroom", 0.9, "the provider's max_refresh_rate is cap × headroom")
 	workers := fs.Int("workers", 8, "refresh.workers of each replica")
 	tenants := fs.Int("tenants", 4, "tenants the connections are spread over")
@@ -80,7 +80,11 @@ func printStorm(e *env, rep *storm.Report) {
 			fmt.Fprintln(w, "  FAIL", f)
 		}
 	}
-	fmt.Fprintf(w, "  median: drain %.1f s, %.0f refreshes/s, baseline %.0f/s, ratio %.2f\n", rep.DrainSeconds, rep.Throughput, rep.Baseline, rep.Ratio)
+	fmt.Fprintf(w, "  median: drain %.1f s, %.0f refreshes/s, baseline %.0f/s, ratio %.2f", rep.DrainSeconds, rep.Throughput, rep.Baseline, rep.Ratio)
+	if rep.Cap > 0 {
+		fmt.Fprintf(w, ", %.2f× the cap", rep.CapRatio)
+	}
+	fmt.Fprintln(w)
 }
 
 // loadIdle is `grantd load idle`: what one replica costs with N

@@ -16,11 +16,15 @@ import (
 	"github.com/grantd/grantd/internal/sandbox"
 )
 
+// baselineWarmup is run before the baseline counts: connections open,
+// and a rate cap's bucket, which starts full, empties.
+const baselineWarmup = time.Second
+
 // baseline measures the sandbox alone: conc workers, each holding one
 // grant, refresh it over and over (sending the rotated token each time)
-// for d, and it returns the refresh grants answered per second. A 429
-// costs the worker 5 ms and counts nothing, so with a cap this measures
-// the cap.
+// for baselineWarmup and then d, and it returns the refresh grants
+// answered per second during d. A 429 costs the worker 5 ms and counts
+// nothing, so with a cap this measures the cap.
 func (r *rig) baseline(ctx context.Context, conc int, d time.Duration) (float64, error) {
 	var tokens []string
 	err := r.sb.MintGrants(sandbox.BulkGrants{ClientID: clientID, Count: conc, Scopes: seedScopes, SubjectPrefix: "auth0|baseline-"}, func(g sandbox.MintedGrant) error {
@@ -40,7 +44,7 @@ func (r *rig) baseline(ctx context.Context, conc int, d time.Duration) (float64,
 		mu       sync.Mutex
 		firstErr error
 	)
-	start := time.Now()
+	start := time.Now().Add(baselineWarmup)
 	deadline := start.Add(d)
 	for _, rt := range tokens {
 		wg.Go(func() {
@@ -59,7 +63,9 @@ func (r *rig) baseline(ctx context.Context, conc int, d time.Duration) (float64,
 					time.Sleep(5 * time.Millisecond)
 				default:
 					rt = next
-					ok.Add(1)
+					if time.Now().After(start) {
+						ok.Add(1)
+					}
 				}
 			}
 		})
@@ -68,7 +74,7 @@ func (r *rig) baseline(ctx context.Context, conc int, d time.Duration) (float64,
 	if firstErr != nil {
 		return 0, firstErr
 	}
-	return float64(ok.Load()) / time.Since(start).Seconds(), nil
+	return float64(ok.Load()) / d.Seconds(), nil
 }
 
 // refreshOnce sends one refresh-token grant to the sandbox, as grantd

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -31,7 +32,7 @@ type Options struct {
 	// Latency is the sandbox's token-endpoint latency.
 	Latency time.Duration
 	// Cap is the sandbox's token requests per second (0: none) and Burst
-	// its bucket (default max(10, Cap/10)). The provider's
+	// its bucket (default one second of Cap). The provider's
 	// max_refresh_rate is Cap×Headroom, which the live replicas share
 	// equally, and
 	// its max_refresh_burst, which each replica has in full, is half of
@@ -108,11 +109,13 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// burst is the sandbox's bucket: Burst, or one second's worth of Cap,
+// the sandbox's own default and grantd's for max_refresh_burst.
 func (o Options) burst() int {
 	if o.Burst > 0 {
 		return o.Burst
 	}
-	return max(10, int(o.Cap/10))
+	return max(1, int(math.Ceil(o.Cap)))
 }
 
 // providerRate is the provider's max_refresh_rate (for the fleet) and
@@ -144,7 +147,9 @@ type Report struct {
 	Throughput   float64 `json:"median_throughput_per_s"`
 	Baseline     float64 `json:"median_baseline_per_s"`
 	Ratio        float64 `json:"median_ratio"`
-	Passed       bool    `json:"passed"`
+	// CapRatio is the median throughput over Cap, with a cap.
+	CapRatio float64 `json:"median_cap_ratio,omitempty"`
+	Passed   bool    `json:"passed"`
 }
 
 // Round is one storm in a fresh world.
@@ -211,6 +216,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.DrainSeconds, rep.Throughput = load.Median(drains), load.Median(tputs)
 	rep.Baseline, rep.Ratio = load.Median(bases), load.Median(ratios)
+	if o.Cap > 0 {
+		rep.CapRatio = rep.Throughput / o.Cap
+	}
 	return rep, nil
 }
 

@@ -9,23 +9,23 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/grantd/grantd/internal/load"
 	"github.com/grantd/grantd/internal/sandbox"
 )
 
-// baselineWarmup is run before the baseline counts: connections open,
-// and a rate cap's bucket, which starts full, empties.
+// baselineWarmup is run before the baseline counts, so that connections
+// are open; with a rate cap the count also waits for the first 429, when
+// the cap's bucket, which starts full, is empty.
 const baselineWarmup = time.Second
 
 // baseline measures the sandbox alone: conc workers, each holding one
 // grant, refresh it over and over (sending the rotated token each time)
-// for baselineWarmup and then d, and it returns the refresh grants
-// answered per second during d. A 429 costs the worker 5 ms and counts
-// nothing, so with a cap this measures the cap.
-func (r *rig) baseline(ctx context.Context, conc int, d time.Duration) (float64, error) {
+// and it returns the refresh grants the sandbox answered per second over
+// d, after the warm-up. A 429 costs the worker 5 ms and counts nothing,
+// so with a cap this measures the cap.
+func (r *rig) baseline(ctx context.Context, conc int, d time.Duration, capped bool) (float64, error) {
 	var tokens []string
 	err := r.sb.MintGrants(sandbox.BulkGrants{ClientID: clientID, Count: conc, Scopes: seedScopes, SubjectPrefix: "auth0|baseline-"}, func(g sandbox.MintedGrant) error {
 		tokens = append(tokens, g.RefreshToken)
@@ -39,19 +39,19 @@ func (r *rig) baseline(ctx context.Context, conc int, d time.Duration) (float64,
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		ok       atomic.Int64
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
-	start := time.Now().Add(baselineWarmup)
-	deadline := start.Add(d)
 	for _, rt := range tokens {
 		wg.Go(func() {
-			for time.Now().Before(deadline) && ctx.Err() == nil {
+			for ctx.Err() == nil {
 				next, status, err := r.refreshOnce(ctx, hc, rt)
 				switch {
 				case err != nil:
+					if ctx.Err() != nil {
+						return
+					}
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -63,18 +63,42 @@ func (r *rig) baseline(ctx context.Context, conc int, d time.Duration) (float64,
 					time.Sleep(5 * time.Millisecond)
 				default:
 					rt = next
-					if time.Now().After(start) {
-						ok.Add(1)
-					}
 				}
 			}
 		})
 	}
+	stats := func() (ok, limited int) {
+		ps := r.sb.Stats().Providers[sandbox.Pax8]
+		return ps.TokenRequests["refresh_token"]["ok"], ps.TokenRateLimited
+	}
+	_, limited0 := stats()
+	sleep := func(d time.Duration) bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(d):
+			return true
+		}
+	}
+	sleep(baselineWarmup)
+	for end := time.Now().Add(10 * time.Second); capped && time.Now().Before(end); {
+		if _, l := stats(); l > limited0 || !sleep(10*time.Millisecond) {
+			break
+		}
+	}
+	ok1, _ := stats()
+	t1 := time.Now()
+	sleep(d)
+	ok2, _ := stats()
+	el := time.Since(t1)
+	cancel()
 	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
 	if firstErr != nil {
 		return 0, firstErr
 	}
-	return float64(ok.Load()) / d.Seconds(), nil
+	return float64(ok2-ok1) / el.Seconds(), nil
 }
 
 // refreshOnce sends one refresh-token grant to the sandbox, as grantd

@@ -312,7 +312,7 @@ func runRound(ctx context.Context, o Options) (Round, *rig, error) {
 	check(rd.FamiliesRevoked == 0, "%d families revoked", rd.FamiliesRevoked)
 	check(rd.TooMany == 0, "%d token requests answered 429", rd.TooMany)
 
-	if rd.Baseline, err = r.baseline(ctx, o.Replicas*o.Workers, o.BaselineDuration); err != nil {
+	if rd.Baseline, err = r.baseline(ctx, o.Replicas*o.Workers, o.BaselineDuration, o.Cap > 0); err != nil {
 		return rd, r, fmt.Errorf("baseline: %w", err)
 	}
 	rd.BaselineTooMany = r.sb.Stats().Providers[sandbox.Pax8].TokenRateLimited - after.TokenRateLimited

@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/grantd/grantd/internal/retry"
 )
 
 const (
@@ -318,15 +319,7 @@ func decodeJSON(resp *http.Response, out any) error {
 // backoff returns the wait before retry number attempt+1: exponential from
 // backoffMin, capped at backoffMax, with "equal jitter".
 func (c *Client) backoff(attempt int) time.Duration {
-	d := c.backoffMin << min(attempt, 20)
-	if d > c.backoffMax || d <= 0 {
-		d = c.backoffMax
-	}
-	if d <= 0 {
-		return 0
-	}
-	half := d / 2
-	return half + rand.N(half+1)
+	return retry.Backoff{Base: c.backoffMin, Max: c.backoffMax, Jitter: 0.5}.Delay(attempt + 1)
 }
 
 // sleep waits for d or until ctx is done.

@@ -8,9 +8,10 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/grantd/grantd/internal/retry"
 )
 
 // Error is an error response from the Pax8 API: any status outside 2xx. Its
@@ -101,7 +102,7 @@ func (e *Error) Temporary() bool {
 // parseError builds an *Error from a non-2xx response. It reads at most
 // maxErrorBody bytes and never looks at request headers.
 func parseError(resp *http.Response) *Error {
-	e := &Error{Status: resp.StatusCode, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	e := &Error{Status: resp.StatusCode, RetryAfter: retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt != "text/html" && len(body) > 0 && body[0] != '<' {
@@ -135,27 +136,6 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date
-// (RFC 9110 §10.2.3). It returns 0 when absent or unparsable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		return time.Duration(secs * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 var (

@@ -318,24 +318,6 @@ func TestNetworkErrorRetriedOnlyWhenIdempotent(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
-	tests := map[string]time.Duration{
-		"":                              0,
-		"5":                             5 * time.Second,
-		"0":                             0,
-		"-3":                            0,
-		"soon":                          0,
-		"Fri, 02 Jan 2026 15:04:35 GMT": 30 * time.Second,
-		"Fri, 02 Jan 2026 15:00:00 GMT": 0,
-	}
-	for in, want := range tests {
-		if got := parseRetryAfter(in, now); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 // TestRedirectsNotFollowed covers SEC-41: a redirect to another host must
 // not receive the bearer token, so the client follows no redirect at all.
 func TestRedirectsNotFollowed(t *testing.T) {

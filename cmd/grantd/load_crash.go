@@ -20,9 +20,9 @@ import (
 // dies, never sweeps on its own, and in the stall scenario holds a lease
 // that outlives its HTTP timeout.
 const (
-	crashRefreshB     = "{interval: 200ms, timeout: 1s, lease_ttl: 2s}"
-	crashRefreshA     = "{interval: 1h, timeout: 1s, lease_ttl: 2s}"
-	crashRefreshStall = "{interval: 1h, timeout: 1s, lease_ttl: 10s}"
+	crashRefreshB     = "{interval: 200ms, timeout: 1s, lease_ttl: 2s, min_forced_interval: 0s}"
+	crashRefreshA     = "{interval: 1h, timeout: 1s, lease_ttl: 2s, min_forced_interval: 0s}"
+	crashRefreshStall = "{interval: 1h, timeout: 1s, lease_ttl: 10s, min_forced_interval: 0s}"
 	crashLeaseA       = 2 * time.Second
 	crashLeaseStall   = 10 * time.Second
 	crashTimeoutA     = time.Second

@@ -14,8 +14,14 @@ import (
 // needs only the database setting; the vault is not involved, since
 // tenants and API key hashes are not sealed.
 func cmdTenants(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "keys" {
+		return cmdTenantKeys(ctx, e, args[1:])
+	}
+	if len(args) > 0 && args[0] == "delete" {
+		return cmdTenantDelete(ctx, e, args[1:])
+	}
 	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
-		return usagef("want \"tenants create NAME\" or \"tenants list\"")
+		return usagef("want \"tenants create NAME\", \"tenants list\", \"tenants keys create|list|revoke TENANT\" or \"tenants delete TENANT\"")
 	}
 	sub := args[0]
 	fs := newFlags(e, "tenants "+sub)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/provider"
-	"github.com/grantd/grantd/internal/proxy"
+	"github.com/grantd/grantd/internal/upstream"
 	"github.com/grantd/grantd/pax8"
 )
 
@@ -167,9 +167,9 @@ var ErrUnknownAction = errors.New("unknown action")
 
 // Options configures a [Runner]. Tokens and Providers are required.
 type Options struct {
-	Tokens    proxy.Tokens
+	Tokens    upstream.Tokens
 	Providers *provider.Registry
-	// Base sends the upstream requests (default [proxy.NewBaseTransport]()).
+	// Base sends the upstream requests (default [upstream.NewBaseTransport]()).
 	Base http.RoundTripper
 	// Logger receives the pax8 client's retries and forced refreshes.
 	Logger *slog.Logger
@@ -185,7 +185,7 @@ type Options struct {
 // Runner runs actions for tenants' connections. It is safe for concurrent
 // use.
 type Runner struct {
-	tokens    proxy.Tokens
+	tokens    upstream.Tokens
 	providers *provider.Registry
 	hc        *http.Client
 	log       *slog.Logger
@@ -202,7 +202,7 @@ func New(opts Options) (*Runner, error) {
 	}
 	opts.Concurrency = cmp.Or(opts.Concurrency, 4)
 	opts.MaxAll = cmp.Or(opts.MaxAll, MaxAllItems)
-	t := &proxy.Transport{Tokens: opts.Tokens, Providers: opts.Providers, Base: opts.Base, Logger: opts.Logger}
+	t := &upstream.Transport{Tokens: opts.Tokens, Providers: opts.Providers, Base: opts.Base, Logger: opts.Logger}
 	return &Runner{tokens: opts.Tokens, providers: opts.Providers, hc: &http.Client{Transport: t}, log: opts.Logger, opts: opts}, nil
 }
 
@@ -228,7 +228,7 @@ func (rn *Runner) Run(ctx context.Context, tenantID, connID, name string, input 
 		opts = append(opts, pax8.WithMaxRetries(*rn.opts.MaxRetries))
 	}
 	c := pax8.NewClient(rn.hc, opts...)
-	return a.run(proxy.WithToken(ctx, tok), c, input, rn.opts.MaxAll)
+	return a.run(upstream.WithToken(ctx, tok), c, input, rn.opts.MaxAll)
 }
 
 func isBroker(err error) bool {

@@ -15,7 +15,7 @@
 // page and a few pages in flight, up to [MaxAllItems] items; a longer list is
 // cut there and marked truncated.
 //
-// Requests go through [proxy.Transport], which attaches the connection's
+// Requests go through [upstream.Transport], which attaches the connection's
 // token and, on a 401, forces one refresh and retries once: the same rule,
 // in the same code, as the proxy.
 package action

@@ -2,13 +2,12 @@ package action
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
-	"unicode"
+
+	"github.com/grantd/grantd/internal/httpapi"
 )
 
 // InputError is invalid action input: the request never leaves grantd.
@@ -30,8 +29,9 @@ func (e *InputError) Error() string {
 const maxInput = 1 << 20
 
 // decodeInput decodes raw strictly into v: one JSON object (empty means
-// {}), no unknown fields at any depth, JSON types matching v's, then the
-// tag rules of [validate].
+// {}), as [httpapi.Unmarshal] requires (no unknown, duplicate or wrongly
+// cased field at any depth, JSON types matching v's, no NUL or invalid
+// UTF-8 in any string), then the tag rules of [validate].
 func decodeInput(raw []byte, v any) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
@@ -43,64 +43,30 @@ func decodeInput(raw []byte, v any) error {
 	if raw[0] != '{' {
 		return &InputError{Msg: "the input must be a JSON object"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := httpapi.Unmarshal(raw, v); err != nil {
 		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return &InputError{Msg: "the input must be a single JSON object"}
 	}
 	return validate(reflect.ValueOf(v).Elem())
 }
 
+// decodeError is the [InputError] for an [httpapi.Unmarshal] error: the
+// field as a dotted path ("company.address.city") and what is wrong.
 func decodeError(err error) error {
-	var typ *json.UnmarshalTypeError
-	var syn *json.SyntaxError
-	switch {
-	case errors.As(err, &typ):
-		return &InputError{Field: jsonPath(typ.Field), Msg: "must be a JSON " + jsonKind(typ.Type)}
-	case errors.As(err, &syn):
-		return &InputError{Msg: fmt.Sprintf("not valid JSON (at byte %d)", syn.Offset)}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &InputError{Field: name, Msg: "unknown field"}
+	e, ok := errors.AsType[*httpapi.Error](err)
+	if !ok || len(e.Details) == 0 {
+		return &InputError{Msg: "the input cannot be decoded"}
 	}
-	// Errors from the pax8 types' own decoders (a malformed date, say)
-	// describe the value, never echo it whole.
-	return &InputError{Msg: err.Error()}
-}
-
-// jsonPath drops the Go names of embedded structs (such as "Paging") from
-// a decoder's field path, leaving the JSON property names.
-func jsonPath(p string) string {
-	var keep []string
-	for seg := range strings.SplitSeq(p, ".") {
-		if seg != "" && !unicode.IsUpper(rune(seg[0])) {
-			keep = append(keep, seg)
-		}
+	d := e.Details[0]
+	field := strings.ReplaceAll(strings.TrimPrefix(d.Field, "/"), "/", ".")
+	if d.Reason == httpapi.ReasonUnknownField {
+		// An unknown field is named by itself, as before: "bogus".
+		field = field[strings.LastIndexByte(field, '.')+1:]
 	}
-	return strings.Join(keep, ".")
-}
-
-func jsonKind(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	field = strings.ReplaceAll(strings.ReplaceAll(field, "~1", "/"), "~0", "~")
+	if field == "" {
+		return &InputError{Msg: "the input " + d.Message}
 	}
-	switch t.Kind() {
-	case reflect.String:
-		return "string"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "integer"
-	case reflect.Float32, reflect.Float64:
-		return "number"
-	case reflect.Slice, reflect.Array:
-		return "array"
-	}
-	return "object"
+	return &InputError{Field: field, Msg: d.Message}
 }
 
 // validate applies the required, min and max tags of v's top-level fields

@@ -291,7 +291,7 @@ var sortStrings = cmpopts.SortSlices(func(a, b string) bool { return a < b })
 func TestCreateConnectionRefusesBadInput(t *testing.T) {
 	e := newEnv(t)
 	_, key := e.tenant("Acme")
-	dx := store.Integration{ID: "int_daxko", Provider: "daxko", Name: "Daxko", ClientID: "daxko_api_user", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	dx := store.Integration{ID: "int_daxko", Provider: "daxko", Name: "Daxko", ClientID: "daxko_api_user", TenantsListed: true, Tenants: []string{store.AllTenants}, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	if err := e.st.CreateIntegration(t.Context(), dx); err != nil {
 		t.Fatal(err)
 	}

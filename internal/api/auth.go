@@ -5,13 +5,13 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
-	"log/slog"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/grantd/grantd/internal/httpapi"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/tenant"
 )
@@ -19,28 +19,11 @@ import (
 // TenantHeader lets the admin key act as one tenant.
 const TenantHeader = "X-Grantd-Tenant"
 
-// reqInfo is what the middleware learns about a request. One value per
-// request, stored once in its context.
-type reqInfo struct {
-	requestID string
-	log       *slog.Logger
-	clientIP  netip.Addr // the caller's address (package clientip)
-	tenantID  string     // set once authenticated as (or on behalf of) a tenant
-	admin     bool       // authenticated with the admin key
-}
-
-type infoKey struct{}
-
-func infoFrom(ctx context.Context) *reqInfo {
-	i, _ := ctx.Value(infoKey{}).(*reqInfo)
-	return i
-}
-
 // TenantFrom returns the tenant the request acts as, set by the
-// authentication middleware of [Server.Handle] and [Server.RequireTenant].
+// authentication of [Server.Handle] and [Server.RequireTenant].
 func TenantFrom(ctx context.Context) (tenantID string, ok bool) {
-	if i := infoFrom(ctx); i != nil && i.tenantID != "" {
-		return i.tenantID, true
+	if i := httpapi.InfoFrom(ctx); i != nil && i.Principal.TenantID != "" {
+		return i.Principal.TenantID, true
 	}
 	return "", false
 }
@@ -52,11 +35,25 @@ type caller struct {
 }
 
 var (
-	errNoKey      = &Error{Status: http.StatusUnauthorized, Code: codeUnauthorized, Msg: "an API key is required: send Authorization: Bearer <key>"}
-	errBadKey     = &Error{Status: http.StatusUnauthorized, Code: codeUnauthorized, Msg: "the API key is not valid"}
-	errAdminOnly  = &Error{Status: http.StatusForbidden, Code: codeForbidden, Msg: "this route needs the admin key"}
-	errNeedTenant = &Error{Status: http.StatusBadRequest, Code: codeInvalidRequest, Msg: "the admin key must name a tenant in the " + TenantHeader + " header to call this route"}
+	errNoKey      = &httpapi.Error{Status: http.StatusUnauthorized, Code: codeUnauthorized, Message: "an API key is required: send Authorization: Bearer <key>"}
+	errBadKey     = &httpapi.Error{Status: http.StatusUnauthorized, Code: codeUnauthorized, Message: "the API key is not valid"}
+	errAdminOnly  = &httpapi.Error{Status: http.StatusForbidden, Code: codeForbidden, Message: "this route needs the admin key"}
+	errNeedTenant = &httpapi.Error{Status: http.StatusBadRequest, Code: codeInvalidRequest, Message: "the admin key must name a tenant in the " + TenantHeader + " header to call this route"}
 )
+
+// routeAuth is the [httpapi.Authenticator] of routes of one kind: the
+// tenant and admin keys, behind the failed-authentication limit.
+type routeAuth struct {
+	s    *Server
+	kind authKind
+}
+
+var _ httpapi.Authenticator = routeAuth{}
+
+// Authenticate implements [httpapi.Authenticator].
+func (a routeAuth) Authenticate(w http.ResponseWriter, r *http.Request) (httpapi.Principal, error) {
+	return a.s.limitedAuthorize(w, r, a.kind)
+}
 
 // authenticate identifies the caller from the Authorization header.
 func (s *Server) authenticate(r *http.Request) (caller, error) {
@@ -91,7 +88,7 @@ func (s *Server) tenantOf(r *http.Request, c caller) (string, error) {
 	}
 	if _, err := s.store.GetTenant(r.Context(), id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return "", &Error{Status: http.StatusNotFound, Code: codeNotFound, Msg: "tenant " + id + " not found", Err: err}
+			return "", &httpapi.Error{Status: http.StatusNotFound, Code: codeNotFound, Message: "tenant " + id + " not found", Err: err}
 		}
 		return "", err
 	}
@@ -125,15 +122,22 @@ type keyCache struct {
 
 	mu      sync.RWMutex
 	entries map[[sha256.Size]byte]keyEntry
+
+	// touched is when this process last wrote each key's LastUsedAt, in
+	// Unix nanoseconds.
+	touchedMu sync.RWMutex
+	touched   map[string]*atomic.Int64
 }
 
 type keyEntry struct {
-	tenantID string // "" for a remembered miss
-	until    time.Time
+	tenantID  string // "" for a remembered miss
+	keyID     string
+	expiresAt time.Time // zero: never
+	until     time.Time
 }
 
 func newKeyCache(ttl, negTTL time.Duration, max int) *keyCache {
-	return &keyCache{ttl: ttl, negTTL: negTTL, max: max, entries: make(map[[sha256.Size]byte]keyEntry)}
+	return &keyCache{ttl: ttl, negTTL: negTTL, max: max, entries: make(map[[sha256.Size]byte]keyEntry), touched: make(map[string]*atomic.Int64)}
 }
 
 func (c *keyCache) lookup(ctx context.Context, st store.Store, key string, now time.Time) (string, error) {
@@ -145,7 +149,7 @@ func (c *keyCache) lookup(ctx context.Context, st store.Store, key string, now t
 		if e.tenantID == "" {
 			return "", errBadKey
 		}
-		return e.tenantID, nil
+		return c.use(ctx, st, e, now)
 	}
 	k, err := st.GetAPIKeyByHash(ctx, h[:])
 	switch {
@@ -155,8 +159,9 @@ func (c *keyCache) lookup(ctx context.Context, st store.Store, key string, now t
 	case err != nil:
 		return "", err
 	}
-	c.put(h, keyEntry{tenantID: k.TenantID, until: now.Add(c.ttl)}, now)
-	return k.TenantID, nil
+	e = keyEntry{tenantID: k.TenantID, keyID: k.ID, expiresAt: k.ExpiresAt, until: now.Add(c.ttl)}
+	c.put(h, e, now)
+	return c.use(ctx, st, e, now)
 }
 
 func (c *keyCache) put(h [sha256.Size]byte, e keyEntry, now time.Time) {

@@ -12,6 +12,9 @@ type connectSessionRequest struct {
 	IntegrationID string `json:"integration_id"`
 	ReturnTo      string `json:"return_to"`
 	ConnectionID  string `json:"connection_id"`
+	// AllowAccountChange lets a reauthorization (connection_id) come back
+	// with another vendor account.
+	AllowAccountChange bool `json:"allow_account_change"`
 }
 
 type connectSessionJSON struct {
@@ -36,6 +39,8 @@ func (s *Server) createConnectSession(w http.ResponseWriter, r *http.Request) er
 		Provider:      req.Provider,
 		ReturnTo:      req.ReturnTo,
 		ConnectionID:  req.ConnectionID,
+
+		AllowAccountChange: req.AllowAccountChange,
 	})
 	if err != nil {
 		return err

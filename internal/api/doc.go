@@ -11,12 +11,15 @@
 // to authenticated routes are answered 429 with Retry-After, before their
 // key is looked at, until a failure is regained ([Options.AuthFailureBurst]).
 //
-// Handlers return errors (type [HandlerFunc]); one adapter, [WriteError],
-// turns them into the single error shape
+// Routes are served by package httpapi: handlers return errors (type
+// [HandlerFunc]); one adapter, [httpapi.WriteError], turns them into the
+// single error shape
 //
 //	{"error":{"code":"<stable code>","message":"<safe message>"}}
 //
-// and logs the internal cause once. A tenant that asks for another tenant's
+// with a code from httpapi's registry, and logs the internal cause once.
+// Bodies are decoded strictly ([httpapi.Decode]). The tenant and admin keys
+// are the routes' [httpapi.Authenticator]. A tenant that asks for another tenant's
 // connection gets the same 404 as for an id that does not exist (SEC-43).
 //
 // The routes are described by the OpenAPI 3.1 document served at

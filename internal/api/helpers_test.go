@@ -91,8 +91,14 @@ func (b *syncBuffer) String() string {
 // of tune, when given, adjusts the API's options.
 func newEnv(t testing.TB, tune ...func(*api.Options)) *env {
 	t.Helper()
+	return newEnvOn(t, storetest.NewSQLite(t), tune...)
+}
+
+// newEnvOn is newEnv on the store dsn names (SQLite or PostgreSQL).
+func newEnvOn(t testing.TB, dsn string, tune ...func(*api.Options)) *env {
+	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, storetest.NewSQLite(t), nil)
+	db, err := sqlstore.Open(ctx, dsn, nil)
 	if err != nil {
 		t.Fatalf("sqlstore.Open: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grantd/grantd/internal/httpapi"
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/vault"
@@ -62,11 +63,11 @@ type listIntegrationsJSON struct {
 }
 
 // listIntegrations is GET /v1/integrations: the tenant's own integrations
-// and the operator's shared ones.
+// and the operator's that it may use (see [broker.Broker.MayUse]).
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) error {
-	ins, err := s.store.ListIntegrations(r.Context(), callerTenant(r))
+	ins, err := s.broker.Integrations(r.Context(), callerTenant(r))
 	if err != nil {
-		return fmt.Errorf("list integrations: %w", err)
+		return err
 	}
 	out := listIntegrationsJSON{Integrations: make([]integrationJSON, 0, len(ins))}
 	for _, in := range ins {
@@ -91,7 +92,7 @@ type createIntegrationRequest struct {
 // "integration:<id>:client_secret" before it is stored.
 func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error {
 	if s.vault == nil {
-		return &Error{Status: http.StatusNotImplemented, Code: "not_implemented", Msg: "this server cannot store client secrets", Err: errNoVault}
+		return &httpapi.Error{Status: http.StatusNotImplemented, Code: httpapi.CodeNotImplemented, Message: "this server cannot store client secrets", Err: errNoVault}
 	}
 	var req createIntegrationRequest
 	if err := decode(r, &req); err != nil {
@@ -106,6 +107,9 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 		return errorf(http.StatusBadRequest, codeInvalidRequest, fmt.Sprintf("provider %q is not configured; see GET /v1/providers", req.Provider))
 	}
 	if err := checkIntegrationRequest(&req); err != nil {
+		return err
+	}
+	if err := s.broker.CheckIntegrationQuota(r.Context(), tenantID); err != nil {
 		return err
 	}
 	now := s.now().UTC()
@@ -134,7 +138,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 	if in.RedirectURI == "" {
 		in.RedirectURI = s.broker.PublicURL() + "/oauth/callback/" + in.ID
 	} else if err := provider.CheckURL(in.RedirectURI, strings.HasPrefix(s.broker.PublicURL(), "http://")); err != nil {
-		return &Error{Status: http.StatusBadRequest, Code: codeInvalidRequest, Msg: "redirect_uri: " + err.Error()}
+		return &httpapi.Error{Status: http.StatusBadRequest, Code: codeInvalidRequest, Message: "redirect_uri: " + err.Error()}
 	}
 	sealed, err := s.vault.Seal([]byte(req.ClientSecret), vault.AAD("integration", in.ID, "client_secret"))
 	if err != nil {
@@ -143,7 +147,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 	in.ClientSecret = sealed
 	if err := s.store.CreateIntegration(r.Context(), in); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
-			return &Error{Status: http.StatusConflict, Code: "already_exists", Msg: "the integration already exists", Err: err}
+			return &httpapi.Error{Status: http.StatusConflict, Code: httpapi.CodeAlreadyExists, Message: "the integration already exists", Err: err}
 		}
 		return fmt.Errorf("create integration: %w", err)
 	}

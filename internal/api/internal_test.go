@@ -2,15 +2,10 @@ package api
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/grantd/grantd/internal/broker"
 )
 
 func TestKeyCacheIsBounded(t *testing.T) {
@@ -21,50 +16,6 @@ func TestKeyCacheIsBounded(t *testing.T) {
 	}
 	if n := c.len(); n > 100 {
 		t.Errorf("cache holds %d entries, want at most 100", n)
-	}
-}
-
-func TestClassify(t *testing.T) {
-	secret := "rt-canary-secret"
-	for _, tc := range []struct {
-		err                   error
-		wantStatus            int
-		wantCode, wantMessage string
-	}{
-		{&broker.Error{Code: broker.CodeNotFound, Msg: "connection x not found"}, 404, "not_found", "connection x not found"},
-		{&broker.Error{Code: broker.CodeNeedsReauth, Msg: "needs reauthorization"}, 409, "needs_reauth", "needs reauthorization"},
-		{&broker.Error{Code: broker.CodeRevoked, Msg: "revoked"}, 410, "revoked", "revoked"},
-		{&broker.Error{Code: broker.CodeLinkExpired, Msg: "expired"}, 410, "link_expired", "expired"},
-		{&broker.Error{Code: broker.CodeInvalidReturnTo, Msg: "bad return_to"}, 400, "invalid_return_to", "bad return_to"},
-		{&broker.Error{Code: broker.CodeUpstreamDown, Msg: "Pax8 said " + secret}, 503, "upstream_unavailable", genericMsg[503]},
-		{&broker.Error{Code: broker.CodeUpstream, Msg: "Pax8 said " + secret}, 502, "upstream_error", genericMsg[502]},
-		{&broker.Error{Code: broker.CodeInternal, Msg: "db " + secret}, 500, "internal", "internal error"},
-		{fmt.Errorf("wrapped: %w", &broker.Error{Code: broker.CodeNotFound, Msg: "nf"}), 404, "not_found", "nf"},
-		{errors.New("plain " + secret), 500, "internal", "internal error"},
-		{&Error{Status: http.StatusTeapot, Code: "teapot", Msg: "short and stout"}, 418, "teapot", "short and stout"},
-	} {
-		status, code, msg := classify(tc.err)
-		if status != tc.wantStatus || code != tc.wantCode || msg != tc.wantMessage {
-			t.Errorf("classify(%v) = %d %q %q, want %d %q %q", tc.err, status, code, msg, tc.wantStatus, tc.wantCode, tc.wantMessage)
-		}
-		if strings.Contains(msg, secret) {
-			t.Errorf("classify(%v) leaks the cause into the message", tc.err)
-		}
-	}
-}
-
-func TestAppendString(t *testing.T) {
-	for in, want := range map[string]string{
-		"plain":       `"plain"`,
-		`q"b\`:        `"q\"b\\"`,
-		"nl\n\t\x01":  `"nl\n\t\u0001"`,
-		"<a&b>":       `"\u003ca\u0026b\u003e"`,
-		"é\u2028":     `"é\u2028"`,
-		"bad\xffutf8": `"bad\ufffdutf8"`,
-	} {
-		if got := string(appendString(nil, in)); got != want {
-			t.Errorf("appendString(%q) = %s, want %s", in, got, want)
-		}
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/grantd/grantd/internal/httpapi"
 )
 
 // Defaults of the failed-authentication limit.
@@ -21,8 +23,8 @@ const (
 
 // errTooManyFailures answers a caller whose address has used up its failed
 // authentications; it is sent before the key is checked.
-var errTooManyFailures = &Error{Status: http.StatusTooManyRequests, Code: codeRateLimited,
-	Msg: "too many failed authentications from this address; retry after the time in Retry-After"}
+var errTooManyFailures = &httpapi.Error{Status: http.StatusTooManyRequests, Code: codeRateLimited,
+	Message: "too many failed authentications from this address; retry after the time in Retry-After"}
 
 // authLimiter limits failed authentications with one token bucket
 // ([rate.Limiter]) per client: burst failures in a row, then one more every

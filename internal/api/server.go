@@ -1,12 +1,12 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/clientip"
+	"github.com/grantd/grantd/internal/httpapi"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/vault"
 )
@@ -53,11 +54,6 @@ type Options struct {
 	AuthFailureEvery time.Duration
 }
 
-// HandlerFunc is an API handler. It writes a response and returns nil, or
-// writes nothing and returns an error, which [WriteError] turns into the
-// error response.
-type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
-
 // Server is the /v1 API. It implements [http.Handler] and is safe for
 // concurrent use. Routes are added at construction and with
 // [Server.Handle], before the server is used.
@@ -71,7 +67,7 @@ type Server struct {
 	keys      *keyCache
 	clientIP  *clientip.Resolver
 	authFails *authLimiter
-	metrics   *metrics
+	adapter   *httpapi.Adapter
 	mux       *http.ServeMux
 	routes    []string
 
@@ -119,9 +115,14 @@ func New(opts Options) *Server {
 		keys:      newKeyCache(opts.KeyCacheTTL, negTTL, 10000),
 		clientIP:  opts.ClientIP,
 		authFails: newAuthLimiter(opts.AuthFailureBurst, opts.AuthFailureEvery, defaultAuthFailureClients),
-		metrics:   newMetrics(opts.Registry),
 		mux:       http.NewServeMux(),
 		idPrefix:  rand.Text()[:8] + "-",
+	}
+	s.adapter = &httpapi.Adapter{
+		Logger:    opts.Logger,
+		Metrics:   httpapi.NewMetrics(registerer(opts.Registry)),
+		RequestID: s.nextID,
+		ClientIP:  s.clientIP.Resolve,
 	}
 	if opts.AdminKey != "" {
 		h := sha256.Sum256([]byte(opts.AdminKey))
@@ -145,6 +146,7 @@ func New(opts Options) *Server {
 
 	s.handle("POST /v1/tenants", authAdmin, s.createTenant)
 	s.handle("GET /v1/tenants", authAdmin, s.listTenants)
+	s.registerTenancyRoutes()
 	return s
 }
 
@@ -153,13 +155,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 // Handle adds a route whose callers must authenticate as a tenant (or as
 // the admin on behalf of one); h finds the tenant with [TenantFrom] and
-// its errors go through [WriteError]. The pattern follows
+// its errors go through [httpapi.WriteError]. The pattern follows
 // [http.ServeMux]; conflicting patterns panic.
 func (s *Server) Handle(pattern string, h HandlerFunc) { s.handle(pattern, authTenant, h) }
 
 // RequireTenant wraps h with tenant authentication, metrics and the error
-// adapter, for handlers mounted on another mux (the proxy).
-func (s *Server) RequireTenant(h HandlerFunc) http.Handler { return s.wrap("", authTenant, h) }
+// adapter, for handlers mounted outside the API's mux (the proxy); route
+// labels its metrics and logs.
+func (s *Server) RequireTenant(route string, h HandlerFunc) http.Handler {
+	return s.wrap(route, authTenant, h)
+}
 
 // Routes returns the patterns registered so far, in order.
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
@@ -169,103 +174,75 @@ func (s *Server) handle(pattern string, auth authKind, h HandlerFunc) {
 	s.routes = append(s.routes, pattern)
 }
 
-// reqState is allocated once per request: the context value and the
-// status-recording writer.
-type reqState struct {
-	info reqInfo
-	sw   statusWriter
-}
-
-// wrap is the middleware every route goes through: request id, client
-// address, failed-authentication limit, auth, handler, error adapter,
-// metrics. pattern labels the metrics; "" takes the pattern the mux
-// matched.
+// wrap is the middleware every route goes through (see
+// [httpapi.Adapter.Wrap]): request id, client address, path checks, the
+// failed-authentication limit and auth, handler, error adapter, metrics.
+// pattern labels the metrics; "" takes the pattern the mux matched.
 func (s *Server) wrap(pattern string, auth authKind, h HandlerFunc) http.Handler {
-	var m *routeMetrics
-	if pattern != "" {
-		m = s.metrics.route(pattern)
+	var a httpapi.Authenticator
+	if auth != authNone {
+		a = routeAuth{s: s, kind: auth}
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		st := &reqState{info: reqInfo{requestID: s.nextID(), log: s.log, clientIP: s.clientIP.Resolve(r)}}
-		st.sw.ResponseWriter = w
-		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, &st.info))
-		w = &st.sw
-		w.Header()["X-Request-Id"] = []string{st.info.requestID}
-		w.Header()["X-Content-Type-Options"] = nosniff
-
-		err := s.limitedAuthorize(w, r, auth, &st.info)
-		if err == nil {
-			err = h(w, r)
+	return s.adapter.Wrap(pattern, a, func(w http.ResponseWriter, r *http.Request) error {
+		// The admin key acts as the operator: it may use the operator's
+		// own credentials for a tenant (see broker.MayUse).
+		if info := httpapi.InfoFrom(r.Context()); info != nil && info.Principal.Admin {
+			r = r.WithContext(broker.AsOperator(r.Context()))
 		}
-		if err != nil {
-			if st.sw.status == 0 {
-				WriteError(w, r, err)
-			} else {
-				st.info.log.LogAttrs(r.Context(), slog.LevelError, "api error after response started",
-					slog.String("request_id", st.info.requestID), slog.String("route", r.Pattern), slog.Any("err", err))
-			}
-		}
-		status := st.sw.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		rm := m
-		if rm == nil {
-			rm = s.metrics.route(routeLabel(r.Pattern))
-		}
-		rm.observe(status, time.Since(start))
+		return h(w, r)
 	})
 }
 
-func routeLabel(p string) string {
-	if p == "" || p == "/" {
-		return "unmatched"
+// registerer is reg as a [prometheus.Registerer], nil when reg is nil.
+func registerer(reg *prometheus.Registry) prometheus.Registerer {
+	if reg == nil {
+		return nil
 	}
-	return p
+	return reg
 }
 
 // limitedAuthorize is authorize behind the failed-authentication limit of
 // the caller's address: an address with no failures left is refused with
 // 429 and Retry-After before its key is looked at, and each 401 spends
 // one failure.
-func (s *Server) limitedAuthorize(w http.ResponseWriter, r *http.Request, auth authKind, info *reqInfo) error {
-	if auth == authNone {
-		return nil
+func (s *Server) limitedAuthorize(w http.ResponseWriter, r *http.Request, auth authKind) (httpapi.Principal, error) {
+	ip := netip.Addr{}
+	if info := httpapi.InfoFrom(r.Context()); info != nil {
+		ip = info.ClientIP
 	}
-	if wait, ok := s.authFails.blocked(info.clientIP, s.now()); ok {
+	if wait, ok := s.authFails.blocked(ip, s.now()); ok {
 		w.Header()["Retry-After"] = []string{retryAfter(wait)}
-		return errTooManyFailures
+		return httpapi.Principal{}, errTooManyFailures
 	}
-	err := s.authorize(r, auth, info)
-	if e, ok := errors.AsType[*Error](err); ok && e.Status == http.StatusUnauthorized {
-		s.authFails.fail(info.clientIP, s.now())
+	p, err := s.authorize(r, auth)
+	if e, ok := errors.AsType[*httpapi.Error](err); ok && e.Status == http.StatusUnauthorized {
+		s.authFails.fail(ip, s.now())
 	}
-	return err
+	return p, err
 }
 
-func (s *Server) authorize(r *http.Request, auth authKind, info *reqInfo) error {
-	if auth == authNone {
-		return nil
-	}
+func (s *Server) authorize(r *http.Request, auth authKind) (httpapi.Principal, error) {
 	c, err := s.authenticate(r)
 	if err != nil {
-		return err
+		return httpapi.Principal{}, err
 	}
-	info.admin = c.admin
+	p := httpapi.Principal{Admin: c.admin}
+	if !c.admin {
+		p.TenantID = c.tenantID
+	}
 	switch auth {
 	case authAdmin:
 		if !c.admin {
-			return errAdminOnly
+			return httpapi.Principal{}, errAdminOnly
 		}
 	case authTenant:
 		id, err := s.tenantOf(r, c)
 		if err != nil {
-			return err
+			return httpapi.Principal{}, err
 		}
-		info.tenantID = id
+		p.TenantID = id
 	}
-	return nil
+	return p, nil
 }
 
 // callerTenant is TenantFrom for this package's handlers, which are only
@@ -305,36 +282,3 @@ func (s *Server) fallback(w http.ResponseWriter, r *http.Request) error {
 	}
 	return errorf(http.StatusNotFound, codeNotFound, "no such route")
 }
-
-// statusWriter records the status a handler wrote.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets [http.ResponseController] reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Flush implements [http.Flusher] for streaming handlers (the proxy).
-func (w *statusWriter) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-var errNoVault = errors.New("api: no vault configured")

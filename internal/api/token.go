@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/grantd/grantd/internal/broker"
+	"github.com/grantd/grantd/internal/httpapi"
 )
 
 // token is the hot path: GET /v1/connections/{id}/token. With the key and
@@ -53,16 +54,16 @@ func (s *Server) refreshConnection(w http.ResponseWriter, r *http.Request) error
 // with Cache-Control: no-store (RFC 6749 §5.1). expires_at and expires_in
 // are omitted when the expiry is unknown.
 func (s *Server) writeToken(w http.ResponseWriter, t broker.Token) error {
-	buf := getBuf()
-	defer putBuf(buf)
-	b := append(buf.b[:0], `{"access_token":`...)
-	b = appendString(b, t.AccessToken)
+	buf := httpapi.GetBuffer()
+	defer httpapi.PutBuffer(buf)
+	b := append(buf.B[:0], `{"access_token":`...)
+	b = httpapi.AppendString(b, t.AccessToken)
 	b = append(b, `,"token_type":`...)
 	tt := t.TokenType
 	if tt == "" {
 		tt = "Bearer"
 	}
-	b = appendString(b, tt)
+	b = httpapi.AppendString(b, tt)
 	if !t.ExpiresAt.IsZero() {
 		b = append(b, `,"expires_at":"`...)
 		b = t.ExpiresAt.UTC().AppendFormat(b, time.RFC3339)
@@ -74,14 +75,14 @@ func (s *Server) writeToken(w http.ResponseWriter, t broker.Token) error {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, sc)
+		b = httpapi.AppendString(b, sc)
 	}
 	b = append(b, `],"connection_id":`...)
-	b = appendString(b, t.ConnectionID)
+	b = httpapi.AppendString(b, t.ConnectionID)
 	b = append(b, `,"provider":`...)
-	b = appendString(b, t.Provider)
+	b = httpapi.AppendString(b, t.Provider)
 	b = append(b, "}\n"...)
-	buf.b = b
+	buf.B = b
 
 	h := w.Header()
 	h["Content-Type"] = contentTypeJSON

@@ -3,6 +3,7 @@ package app
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -10,10 +11,10 @@ import (
 	"github.com/grantd/grantd/internal/orgmap"
 )
 
-// secretPathPrefixes are the paths whose next segment is a bearer
+// secretSegments are the path segments whose next segment is a bearer
 // credential (a connect link's token, a mapping page's token), which the
 // access log replaces with "{token}".
-var secretPathPrefixes = []string{"/connect/", orgmap.PagePath}
+var secretSegments = map[string]bool{"connect": true, strings.Trim(orgmap.PagePath, "/"): true}
 
 // maxLoggedPath bounds the path an access log line repeats.
 const maxLoggedPath = 256
@@ -47,7 +48,7 @@ func accessLog(log *slog.Logger, clientIP *clientip.Resolver, next http.Handler)
 		client, peer := clientIP.Resolve(r), clientip.Peer(r)
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
-			slog.String("path", loggedPath(r.URL.Path)),
+			slog.String("path", loggedPath(requestPath(r))),
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
 			slog.Duration("duration", time.Since(start)),
@@ -60,19 +61,62 @@ func accessLog(log *slog.Logger, clientIP *clientip.Resolver, next http.Handler)
 	})
 }
 
+// requestPath is the path of r's request target as the client sent it,
+// without the query (and, for an absolute-form target, with "//host" but
+// without the scheme and user information): an absolute-form target such
+// as "http://connect/<token>" has the path "/<token>", which would log the
+// token with nothing to say it is one.
+func requestPath(r *http.Request) string {
+	p := r.RequestURI
+	switch {
+	case p == "" || p == "*":
+		p = r.URL.EscapedPath()
+	case !strings.HasPrefix(p, "/"):
+		p = "//" + r.URL.Host + r.URL.EscapedPath()
+	}
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	return p
+}
+
 // loggedPath is p with the token segment of link paths masked, cut to
-// maxLoggedPath bytes.
+// maxLoggedPath bytes. It masks the segment after "connect" or "mappings"
+// wherever it appears and whatever surrounds it ("//connect/<token>",
+// "/connect//<token>/start", "/CONNECT/<token>", backslashes), after
+// undoing any percent-encoding left in p ("/connect%2F<token>", or
+// encoded twice), so that no spelling of a link that the server might
+// route, redirect or refuse puts its token in the log.
 func loggedPath(p string) string {
-	for _, prefix := range secretPathPrefixes {
-		if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" {
-			_, tail, hasTail := strings.Cut(rest, "/")
-			p = prefix + "{token}"
-			if hasTail {
-				p += "/" + tail
-			}
+	for range 3 {
+		u, err := url.PathUnescape(p)
+		if err != nil || u == p {
 			break
 		}
+		p = u
 	}
+	var b strings.Builder
+	b.Grow(len(p))
+	mask := false
+	start := 0
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' && p[i] != '\\' {
+			continue
+		}
+		switch seg := p[start:i]; {
+		case mask && seg != "":
+			b.WriteString("{token}")
+			mask = false
+		default:
+			b.WriteString(seg)
+			mask = mask || secretSegments[strings.ToLower(seg)]
+		}
+		if i < len(p) {
+			b.WriteByte(p[i])
+		}
+		start = i + 1
+	}
+	p = b.String()
 	if len(p) > maxLoggedPath {
 		p = p[:maxLoggedPath] + "…"
 	}

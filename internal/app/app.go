@@ -26,6 +26,7 @@ import (
 	"github.com/grantd/grantd/internal/refresh"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/store/sqlstore"
+	"github.com/grantd/grantd/internal/upstream"
 	"github.com/grantd/grantd/internal/vault"
 	"github.com/grantd/grantd/internal/web"
 )
@@ -147,6 +148,11 @@ func (a *App) build(ctx context.Context) error {
 		// sender drains: each webhook is sent at least once, and under
 		// normal operation once, whatever the number of replicas.
 		OnEvent: sender.Notify,
+		Quotas: broker.Quotas{
+			Integrations: cfg.Quotas.Integrations,
+			Connections:  cfg.Quotas.Connections,
+			LinksPerHour: cfg.Quotas.ConnectLinksPerHour,
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("build broker: %w", err)
@@ -171,7 +177,7 @@ func (a *App) build(ctx context.Context) error {
 	// The proxy, the actions and the organisation mappings call provider APIs with
 	// connections' tokens through the same transport: one 401 rule, one
 	// check that tokens stay on their provider's API base.
-	base := proxy.NewBaseTransport()
+	base := upstream.NewBaseTransport()
 	px, err := proxy.New(proxy.Options{
 		Tokens:    b,
 		Providers: a.providers,
@@ -185,8 +191,9 @@ func (a *App) build(ctx context.Context) error {
 	orgs, err := orgmap.New(orgmap.Options{
 		Broker:    b,
 		Store:     a.store,
-		Transport: &proxy.Transport{Tokens: b, Providers: a.providers, Base: base, Logger: a.log.With("component", "orgmap")},
+		Transport: &upstream.Transport{Tokens: b, Providers: a.providers, Base: base, Logger: a.log.With("component", "orgmap")},
 		PublicURL: cfg.PublicURL,
+		MaxUpload: cfg.Quotas.OrgImportBytes,
 		Logger:    a.log.With("component", "orgmap"),
 		Now:       a.now,
 	})

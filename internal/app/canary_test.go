@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grantd/grantd/internal/config"
 	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/vault"
 )
@@ -35,7 +36,9 @@ import (
 //     client secret appears in its logs.
 func TestCanarySEC34SEC42SEC61(t *testing.T) {
 	logs := &syncBuffer{}
-	s := startStack(t, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	s := startStack(t, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), func(c *config.Config) {
+		c.Refresh.MinForcedInterval = 0 // the scan forces refreshes back to back
+	})
 	id := s.connect(t)
 	tokenPath := mustPath(t, s.endpoints.TokenURL)
 

@@ -41,7 +41,10 @@ func syncIntegrations(ctx context.Context, st store.Store, kr *vault.Keyring, re
 			Scopes:      ci.Scopes,
 			Audience:    ci.Audience,
 			IsDefault:   !defaults[p.Name],
-			UpdatedAt:   now,
+			// A nil list leaves the grant's default (see broker.MayUse).
+			TenantsListed: ci.Tenants != nil,
+			Tenants:       ci.Tenants,
+			UpdatedAt:     now,
 		}
 		defaults[p.Name] = true
 		if want.Name == "" {

@@ -196,7 +196,37 @@ func TestMalformedForwardedForSEC53(t *testing.T) {
 	s.wantStatus(t, http.StatusOK, "a well-formed client", s.apiKey, "203.0.113.30")
 }
 
+// TestLoggedPath, and TestAccessLogMasksEveryPathForm (issue 7 §8): the
+// token of a connect or mapping link is masked in every spelling of its
+// path: doubled slashes, trailing segments, case, backslashes and
+// percent-encoding, once or twice over.
 func TestLoggedPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"//connect/secret-link-token":           "//connect/{token}",
+		"///connect/secret-link-token/start":    "///connect/{token}/start",
+		"/connect//secret-link-token":           "/connect//{token}",
+		"/connect/secret-link-token/":           "/connect/{token}/",
+		"/connect/secret-link-token/start/more": "/connect/{token}/start/more",
+		"/CONNECT/secret-link-token":            "/CONNECT/{token}",
+		"/./connect/secret-link-token":          "/./connect/{token}",
+		"/x/../connect/secret-link-token":       "/x/../connect/{token}",
+		`\connect\secret-link-token`:            `\connect\{token}`,
+		"/connect%2Fsecret-link-token":          "/connect/{token}",
+		"/connect%252Fsecret-link-token":        "/connect/{token}",
+		"/%63onnect/secret-link-token":          "/connect/{token}",
+		"/connect/secret%2Dlink%2Dtoken":        "/connect/{token}",
+		"/connect/bad%zzsecret-link-token":      "/connect/{token}",
+		"//mappings/secret-mapping-token":       "//mappings/{token}",
+		"/mappings%2Fsecret-mapping-token":      "/mappings/{token}",
+		"/mappings/secret-mapping-token/save":   "/mappings/{token}/save",
+		"/v1/connect-sessions":                  "/v1/connect-sessions",
+		"/v1/connections/conn_1":                "/v1/connections/conn_1",
+		"/":                                     "/",
+	} {
+		if got := loggedPath(in); got != want || strings.Contains(got, "secret") {
+			t.Errorf("loggedPath(%q) = %q, want %q", in, got, want)
+		}
+	}
 	for in, want := range map[string]string{
 		"/v1/connections":                     "/v1/connections",
 		"/connect/secret-link-token":          "/connect/{token}",

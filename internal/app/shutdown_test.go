@@ -8,6 +8,7 @@ import (
 
 	"github.com/grantd/grantd/internal/config"
 	"github.com/grantd/grantd/internal/sandbox"
+	"github.com/grantd/grantd/internal/store"
 )
 
 // TestServeWaitsForBackgroundRefresh is RT-04's "after send, before
@@ -17,17 +18,20 @@ import (
 // the tokens the provider issued, or a rotated refresh token is lost.
 func TestServeWaitsForBackgroundRefresh(t *testing.T) {
 	s := startStack(t, slog.New(slog.NewTextHandler(t.Output(), nil)), func(c *config.Config) {
-		// Every sweep finds the 24 h access token due.
 		c.Refresh.Interval = config.Duration(100 * time.Millisecond)
-		c.Refresh.Ahead = config.Duration(48 * time.Hour)
 	})
 	id := s.connect(t)
-	before, err := s.app.Store().GetConnection(t.Context(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := s.sandbox.AddFault(sandbox.Fault{Provider: sandbox.Pax8, Endpoint: "token", Kind: "slow",
 		GrantType: "refresh_token", Delay: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	// The access token is about to expire: the write through the
+	// broker's store schedules the refresh for now.
+	before, err := s.app.Broker().Store().UpdateConnection(t.Context(), id, func(c store.Connection) (store.Connection, error) {
+		c.AccessExpiresAt = time.Now().Add(time.Second)
+		return c, nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	// Wait until the refresher's request reaches the provider.

@@ -172,6 +172,7 @@ integrations:
 	for _, f := range tune {
 		f(cfg)
 	}
+	s.clientSecret = cfg.Integrations[0].ClientSecret.Reveal() // a tune may change it
 	in := cfg.Integrations[0]
 	sb.RegisterClient(sandbox.Pax8, sandbox.Client{ID: in.ClientID, Secret: s.clientSecret, RedirectURIs: []string{in.RedirectURI}})
 

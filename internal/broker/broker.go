@@ -43,7 +43,7 @@ type Options struct {
 	Owner string
 	// SessionTTL bounds an authorization in flight (default 10 min).
 	SessionTTL time.Duration
-	// LinkTTL bounds a connect link (default 24 h).
+	// LinkTTL bounds a connect link (default 1 h).
 	LinkTTL time.Duration
 	// TokenCacheTTL bounds how long a valid access token is served from
 	// memory before the row is read again (default 1 s; negative disables).
@@ -75,6 +75,8 @@ type Options struct {
 	// metrics). It must not block.
 	OnEvent func(store.Event)
 	Metrics *Metrics
+	// Quotas bound what each tenant may hold or make.
+	Quotas Quotas
 }
 
 // Broker runs connect flows and keeps grants alive. It is safe for
@@ -91,6 +93,8 @@ type Broker struct {
 	flight  singleflight.Group
 	cache   tokenCache
 	metrics *Metrics
+	// integrations caches integrations for the access check.
+	integrations integrationCache
 
 	verifiersMu sync.Mutex
 	verifiers   map[string]*oauthx.IDVerifier
@@ -130,7 +134,7 @@ func New(opts Options) (*Broker, error) {
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 	setDefault(&opts.SessionTTL, 10*time.Minute)
-	setDefault(&opts.LinkTTL, 24*time.Hour)
+	setDefault(&opts.LinkTTL, time.Hour)
 	setDefault(&opts.TokenCacheTTL, time.Second)
 	setDefault(&opts.ExpiryMargin, time.Minute)
 	setDefault(&opts.IdleMargin, 120*time.Hour)
@@ -155,18 +159,20 @@ func New(opts Options) (*Broker, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(nil)
 	}
+	opts.Quotas.setDefaults()
 	b := &Broker{
-		opts:      opts,
-		vault:     opts.Vault,
-		reg:       opts.Providers,
-		hc:        opts.HTTPClient,
-		log:       opts.Logger,
-		now:       opts.Now,
-		owner:     opts.Owner,
-		cache:     tokenCache{ttl: opts.TokenCacheTTL, entries: make(map[string]cacheEntry)},
-		metrics:   opts.Metrics,
-		verifiers: make(map[string]*oauthx.IDVerifier),
-		gates:     make(map[string]*gate),
+		opts:         opts,
+		vault:        opts.Vault,
+		reg:          opts.Providers,
+		hc:           opts.HTTPClient,
+		log:          opts.Logger,
+		now:          opts.Now,
+		owner:        opts.Owner,
+		cache:        tokenCache{ttl: opts.TokenCacheTTL, entries: make(map[string]cacheEntry)},
+		integrations: integrationCache{ttl: 5 * time.Second, entries: make(map[string]integrationEntry)},
+		metrics:      opts.Metrics,
+		verifiers:    make(map[string]*oauthx.IDVerifier),
+		gates:        make(map[string]*gate),
 	}
 	b.st = scheduled{Store: opts.Store, b: b}
 	return b, nil

@@ -80,7 +80,7 @@ func (b *Broker) callback(ctx context.Context, integrationID string, q url.Value
 		return Connected{}, errorf(CodeInvalidRequest, nil, "the authorization response has no code")
 	}
 	in, err := b.st.GetIntegration(ctx, s.IntegrationID)
-	if err != nil {
+	if err != nil || !b.mayUse(in, s.TenantID, false) {
 		return Connected{}, errorf(CodeNotFound, err, "the integration no longer exists")
 	}
 	return b.exchange(ctx, p, in, s, code)
@@ -150,6 +150,13 @@ func (b *Broker) exchange(ctx context.Context, p provider.Provider, in store.Int
 	return b.saveConnection(ctx, p, in, s, tok, claims)
 }
 
+// saveConnection stores the grant: a new connection, or, for a session
+// that reauthorizes one, the connection's new grant. A reauthorization
+// must come back with the connection's vendor account unless the link
+// allowed a change; the link is spent before anything is stored, so it
+// produces one connection at most; and the grant a reauthorization
+// replaces is revoked at the provider (RFC 7009). A grant refused here is
+// revoked too, so that no unused consent stays live at the vendor.
 func (b *Broker) saveConnection(ctx context.Context, p provider.Provider, in store.Integration, s store.ConnectSession, tok *oauthx.Token, claims *oauthx.IDClaims) (Connected, error) {
 	now := b.now().UTC()
 	id := s.ConnectionID
@@ -162,6 +169,37 @@ func (b *Broker) saveConnection(ctx context.Context, p provider.Provider, in sto
 	}
 	if g.scopes == nil {
 		g.scopes = s.Scopes
+	}
+	// refuse discards the fresh grant and returns err.
+	refuse := func(err error) (Connected, error) {
+		b.discardGrant(ctx, p, in, id, g)
+		return Connected{}, err
+	}
+	if s.ConnectionID != "" {
+		cur, err := b.st.GetConnection(ctx, id)
+		if err != nil || cur.TenantID != s.TenantID {
+			return refuse(errorf(CodeNotFound, err, "the connection to reauthorize no longer exists"))
+		}
+		if err := sameAccount(cur, claims, s.AllowAccountChange); err != nil {
+			b.log.InfoContext(ctx, "reauthorization with another account refused", "connection_id", id, "provider", p.Name)
+			return refuse(err)
+		}
+	}
+	if s.ConnectionID == "" {
+		if err := b.checkConnectionQuota(ctx, s.TenantID); err != nil {
+			return refuse(err)
+		}
+	}
+	if s.LinkID != "" {
+		// A link purged since the session started (it expired) has
+		// nothing left to spend; the session itself was single use.
+		err := b.st.SpendConnectLink(ctx, s.LinkID, now)
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			return refuse(errorf(CodeLinkUsed, nil, "this connect link was already used to connect; ask for a new one"))
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return refuse(errorf(CodeInternal, err, "the connect link cannot be updated"))
+		}
 	}
 	fill := func(c *store.Connection) {
 		c.Status = store.StatusActive
@@ -184,12 +222,20 @@ func (b *Broker) saveConnection(ctx context.Context, p provider.Provider, in sto
 			c.Subject, c.Email = claims.Subject, claims.Email
 		}
 	}
-	var c store.Connection
+	var c, old store.Connection
+	kind := "connected"
 	if s.ConnectionID != "" {
+		kind = "reauthorized"
 		c, err = b.st.UpdateConnection(ctx, id, func(cur store.Connection) (store.Connection, error) {
 			if cur.TenantID != s.TenantID {
 				return cur, store.ErrNotFound
 			}
+			// Checked again where the write happens, against a
+			// concurrent reauthorization.
+			if err := sameAccount(cur, claims, s.AllowAccountChange); err != nil {
+				return cur, err
+			}
+			old = cur
 			fill(&cur)
 			cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
 			return cur, nil
@@ -208,10 +254,20 @@ func (b *Broker) saveConnection(ctx context.Context, p provider.Provider, in sto
 		err = b.st.CreateConnection(ctx, c)
 		c.Version = 1
 	}
+	if e, ok := errors.AsType[*Error](err); ok {
+		return refuse(e)
+	}
 	if err != nil {
 		return Connected{}, errorf(CodeInternal, err, "the connection cannot be stored")
 	}
-	b.event(ctx, c, "connected", "scopes: "+joinScopes(c.Scopes))
+	detail := "scopes: " + joinScopes(c.Scopes)
+	if kind == "reauthorized" && old.Subject != "" && old.Subject != c.Subject {
+		detail += "; account changed from " + accountName(old) + " to " + accountName(c)
+	}
+	b.event(ctx, c, kind, detail)
+	if kind == "reauthorized" {
+		b.revokeReplaced(ctx, p, old, tok.RefreshToken)
+	}
 	return Connected{Connection: c, ReturnTo: s.ReturnTo}, nil
 }
 

@@ -488,7 +488,7 @@ func TestReauthorizeReplacesGrant(t *testing.T) {
 	if _, err := e.b.Refresh(ctx, c.ID, ""); broker.CodeOf(err) != broker.CodeNeedsReauth {
 		t.Fatalf("Refresh = %v, want needs_reauth", err)
 	}
-	again := e.connect(ctx)
+	again := e.reconnect(ctx, c.ID)
 	if again.ID != c.ID {
 		t.Errorf("reauthorizing created connection %s, want %s replaced", again.ID, c.ID)
 	}

@@ -49,6 +49,9 @@ func (b *Broker) ConnectClient(ctx context.Context, tenantID, integrationID stri
 	default:
 		return store.Connection{}, errorf(CodeUnsupportedGrant, nil, "provider %s uses %s; create its connections through a connect link", p.Name, p.Grant)
 	}
+	if err := b.checkConnectionQuota(ctx, tenantID); err != nil {
+		return store.Connection{}, err
+	}
 	now := b.now().UTC()
 	c := store.Connection{
 		ID: newID("conn"), TenantID: tenantID, IntegrationID: in.ID, Provider: p.Name,

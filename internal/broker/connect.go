@@ -23,8 +23,12 @@ type LinkRequest struct {
 	// ReturnTo is where the user goes after connecting; it must match the
 	// allow-list (SEC-09). Empty shows grantd's success page.
 	ReturnTo string
-	// ConnectionID reauthorizes an existing connection of the tenant.
-	ConnectionID string
+	// ConnectionID reauthorizes an existing connection of the tenant; the
+	// consent must then come back with the connection's vendor account
+	// (its id_token sub) unless AllowAccountChange. Without it the link
+	// always creates a new connection.
+	ConnectionID       string
+	AllowAccountChange bool
 }
 
 // Link is a connect page URL, shown once: only its hash is stored.
@@ -40,6 +44,11 @@ func (b *Broker) CreateLink(ctx context.Context, tenantID string, req LinkReques
 	in, err := b.resolveIntegration(ctx, tenantID, req.IntegrationID, req.Provider)
 	if err != nil {
 		return Link{}, err
+	}
+	// The link is for the tenant's user, so the operator acting for the
+	// tenant cannot open an integration to it: its tenants list must.
+	if !b.mayUse(in, tenantID, false) {
+		return Link{}, errorf(CodeInvalidRequest, nil, "integration %s is not open to tenant %s; name the tenant in the integration's tenants", in.ID, tenantID)
 	}
 	p, err := b.provider(in.Provider)
 	if err != nil {
@@ -62,6 +71,12 @@ func (b *Broker) CreateLink(ctx context.Context, tenantID string, req LinkReques
 			return Link{}, errorf(CodeInvalidRequest, nil, "connection %s belongs to integration %s", c.ID, c.IntegrationID)
 		}
 	}
+	if req.AllowAccountChange && req.ConnectionID == "" {
+		return Link{}, errorf(CodeInvalidRequest, nil, "allow_account_change needs a connection_id")
+	}
+	if err := b.checkLinkQuota(ctx, tenantID); err != nil {
+		return Link{}, err
+	}
 	token := oauthx.RandomToken(32)
 	now := b.now().UTC()
 	l := store.ConnectLink{
@@ -73,6 +88,8 @@ func (b *Broker) CreateLink(ctx context.Context, tenantID string, req LinkReques
 		ConnectionID:  req.ConnectionID,
 		ExpiresAt:     now.Add(b.opts.LinkTTL),
 		CreatedAt:     now,
+
+		AllowAccountChange: req.AllowAccountChange,
 	}
 	if err := b.st.CreateConnectLink(ctx, l); err != nil {
 		return Link{}, errorf(CodeInternal, err, "connect link cannot be stored")
@@ -85,8 +102,8 @@ type LinkPage struct {
 	Link        store.ConnectLink
 	Integration store.Integration
 	Provider    provider.Provider
-	// Existing is the tenant's connection through this integration, if
-	// any; the page then offers "ReAuthorize".
+	// Existing is the connection the link reauthorizes, if any; the page
+	// then offers "ReAuthorize".
 	Existing *store.Connection
 }
 
@@ -96,11 +113,14 @@ func (b *Broker) Link(ctx context.Context, token string) (LinkPage, error) {
 	if err != nil {
 		return LinkPage{}, errorf(CodeNotFound, err, "this connect link is not valid")
 	}
+	if !l.UsedAt.IsZero() {
+		return LinkPage{}, errorf(CodeLinkUsed, nil, "this connect link was already used to connect; ask for a new one")
+	}
 	if !b.now().Before(l.ExpiresAt) {
 		return LinkPage{}, errorf(CodeLinkExpired, nil, "this connect link has expired; ask for a new one")
 	}
 	in, err := b.st.GetIntegration(ctx, l.IntegrationID)
-	if err != nil {
+	if err != nil || !b.MayUse(ctx, in, l.TenantID) {
 		return LinkPage{}, errorf(CodeNotFound, err, "the integration of this link no longer exists")
 	}
 	p, err := b.provider(in.Provider)
@@ -108,20 +128,14 @@ func (b *Broker) Link(ctx context.Context, token string) (LinkPage, error) {
 		return LinkPage{}, err
 	}
 	page := LinkPage{Link: l, Integration: in, Provider: p}
+	// Only a link made for a connection reauthorizes it: any other link
+	// creates a new connection, never replacing one it was not made for.
 	if l.ConnectionID != "" {
-		if c, err := b.st.GetConnection(ctx, l.ConnectionID); err == nil {
-			page.Existing = &c
+		c, err := b.st.GetConnection(ctx, l.ConnectionID)
+		if err != nil || c.TenantID != l.TenantID {
+			return LinkPage{}, errorf(CodeNotFound, err, "the connection of this link no longer exists")
 		}
-	} else {
-		cs, err := b.st.ListConnections(ctx, store.ConnectionFilter{TenantID: l.TenantID})
-		if err == nil {
-			for i := len(cs) - 1; i >= 0; i-- {
-				if cs[i].IntegrationID == in.ID && cs[i].Status != store.StatusRevoked {
-					page.Existing = &cs[i]
-					break
-				}
-			}
-		}
+		page.Existing = &c
 	}
 	return page, nil
 }
@@ -142,12 +156,6 @@ func (b *Broker) Start(ctx context.Context, linkToken, browserSecret string) (st
 	if err := b.checkDiscovery(ctx, p); err != nil {
 		return "", err
 	}
-	// The page offered "ReAuthorize" for the tenant's existing connection:
-	// the new grant replaces that connection's rather than adding another.
-	target := page.Link.ConnectionID
-	if target == "" && page.Existing != nil {
-		target = page.Existing.ID
-	}
 	state, nonce := oauthx.RandomToken(32), oauthx.RandomToken(32)
 	verifier, challenge := oauthx.NewPKCE()
 	now := b.now().UTC()
@@ -165,9 +173,12 @@ func (b *Broker) Start(ctx context.Context, linkToken, browserSecret string) (st
 		Audience:      in.Audience,
 		Scopes:        in.Scopes,
 		ReturnTo:      page.Link.ReturnTo,
-		ConnectionID:  target,
+		ConnectionID:  page.Link.ConnectionID,
 		ExpiresAt:     now.Add(b.opts.SessionTTL),
 		CreatedAt:     now,
+
+		LinkID:             page.Link.ID,
+		AllowAccountChange: page.Link.AllowAccountChange,
 	}
 	if s.Nonce, err = b.seal("connect_session", s.ID, "nonce", nonce); err != nil {
 		return "", errorf(CodeInternal, err, "the authorization cannot be started")
@@ -204,8 +215,10 @@ func (b *Broker) Start(ctx context.Context, linkToken, browserSecret string) (st
 
 func (b *Broker) resolveIntegration(ctx context.Context, tenantID, id, providerName string) (store.Integration, error) {
 	if id != "" {
+		// Another tenant's integration, and an operator integration the
+		// tenant may not use, are not found, just like an unknown id.
 		in, err := b.st.GetIntegration(ctx, id)
-		if err != nil || (in.TenantID != "" && in.TenantID != tenantID) {
+		if err != nil || !b.MayUse(ctx, in, tenantID) {
 			return store.Integration{}, errorf(CodeNotFound, err, "integration %s not found", id)
 		}
 		return in, nil
@@ -220,7 +233,7 @@ func (b *Broker) resolveIntegration(ctx context.Context, tenantID, id, providerN
 	var pick *store.Integration
 	for i := range all {
 		in := &all[i]
-		if in.Provider != providerName {
+		if in.Provider != providerName || !b.MayUse(ctx, *in, tenantID) {
 			continue
 		}
 		// A tenant's own default wins, then any of its own, then the

@@ -4,32 +4,47 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/store"
 )
 
 // Connection returns tenantID's connection id; another tenant's is not
-// found (SEC-43).
+// found (SEC-43), and so is one made through an integration the tenant
+// may no longer use (see [Broker.MayUse]).
 func (b *Broker) Connection(ctx context.Context, tenantID, id string) (store.Connection, error) {
 	c, err := b.getConnection(ctx, id)
 	if err != nil {
 		return store.Connection{}, err
 	}
-	if c.TenantID != tenantID {
+	ok, err := b.mayUseConnection(ctx, tenantID, c.TenantID, c.IntegrationID)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	if !ok {
 		return store.Connection{}, errorf(CodeNotFound, nil, "connection %s not found", id)
 	}
 	return c, nil
 }
 
-// Connections lists tenantID's connections.
+// Connections lists tenantID's connections, leaving out those made through
+// an integration the tenant may no longer use.
 func (b *Broker) Connections(ctx context.Context, tenantID string) ([]store.Connection, error) {
 	cs, err := b.st.ListConnections(ctx, store.ConnectionFilter{TenantID: tenantID})
 	if err != nil {
 		return nil, errorf(CodeInternal, err, "connections cannot be listed")
 	}
-	return cs, nil
+	out := cs[:0]
+	for _, c := range cs {
+		ok, err := b.mayUseConnection(ctx, tenantID, c.TenantID, c.IntegrationID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // Events returns the newest events of tenantID's connection id.
@@ -85,34 +100,6 @@ func (b *Broker) Purge(ctx context.Context) (int, error) {
 
 // Due lists active connections the background refresher should refresh:
 // access tokens expiring within ahead, and grants whose inactivity
-// lifetime ends within idleMargin (keep-alive).
-func (b *Broker) Due(ctx context.Context, ahead, idleMargin time.Duration, limit int) ([]store.Connection, error) {
-	now := b.now()
-	// Refreshes interrupted after they may have reached the provider come
-	// first: each is settled (replayed within the reuse interval, or
-	// marked needs_reauth) in the sweep that finds it (RT-04).
-	lost, err := b.st.InterruptedRefreshes(ctx, now, limit)
-	if err != nil {
-		return nil, err
-	}
-	due, err := b.st.DueForRefresh(ctx, now, now.Add(ahead), now.Add(idleMargin), limit)
-	if err != nil {
-		return nil, err
-	}
-	seen := make(map[string]bool, len(lost))
-	for _, c := range lost {
-		seen[c.ID] = true
-	}
-	for _, c := range due {
-		if !seen[c.ID] {
-			lost = append(lost, c)
-		}
-	}
-	if limit > 0 && len(lost) > limit {
-		lost = lost[:limit]
-	}
-	return lost, nil
-}
 
 func contains(list []string, s string) bool { return slices.Contains(list, s) }
 

@@ -242,6 +242,19 @@ func (e *env) connect(ctx context.Context) store.Connection {
 	return got.Connection
 }
 
+// reconnect reauthorizes connection id through a link made for it, as
+// the same partner, and returns the connection.
+func (e *env) reconnect(ctx context.Context, id string) store.Connection {
+	e.t.Helper()
+	f := e.begin(ctx, broker.LinkRequest{ConnectionID: id})
+	q := e.consent(ctx, f, true)
+	got, err := e.b.Callback(ctx, e.integ.ID, q, f.browser)
+	if err != nil {
+		e.t.Fatalf("Callback: %v", err)
+	}
+	return got.Connection
+}
+
 func (e *env) connections() []store.Connection {
 	e.t.Helper()
 	cs, err := e.st.ListConnections(e.t.Context(), store.ConnectionFilter{})

@@ -16,6 +16,17 @@ const (
 	CodeInvalidRequest  Code = "invalid_request"
 	CodeInvalidReturnTo Code = "invalid_return_to"
 	CodeLinkExpired     Code = "link_expired"
+	// CodeLinkUsed: the connect link already produced a connection.
+	CodeLinkUsed Code = "link_used"
+	// CodeAccountMismatch: a reauthorization came back with another
+	// vendor account than the connection's, and the link did not allow it.
+	CodeAccountMismatch Code = "account_mismatch"
+	// CodeQuotaExceeded: the tenant has as many of something as its quota
+	// allows (integrations, connections).
+	CodeQuotaExceeded Code = "quota_exceeded"
+	// CodeRateLimited: the tenant made as many of something as its quota
+	// allows in the current period (connect links per hour).
+	CodeRateLimited     Code = "rate_limited"
 	CodeInvalidState    Code = "invalid_state"
 	CodeStateExpired    Code = "state_expired"
 	CodeBrowserMismatch Code = "browser_mismatch"
@@ -43,7 +54,7 @@ type Error struct {
 	Msg  string
 	Err  error
 	// RetryAfter, when set, is how long the caller should wait before
-	// asking again.
+	// asking again (CodeRateLimited, CodeRefreshThrottled).
 	RetryAfter time.Duration
 }
 

@@ -127,6 +127,14 @@ func (g *gate) record(now time.Time, transient bool) bool {
 	return false
 }
 
+// cancel withdraws a request allow let through that was never sent: a
+// half-open circuit may let another probe go.
+func (g *gate) cancel() {
+	g.mu.Lock()
+	g.probing = false
+	g.mu.Unlock()
+}
+
 // wait blocks until the rate limit lets one request go, or returns ctx's
 // error at once when ctx would end first.
 func (g *gate) wait(ctx context.Context) error {

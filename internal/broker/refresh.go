@@ -12,6 +12,7 @@ import (
 	"github.com/grantd/grantd/internal/failpoint"
 	"github.com/grantd/grantd/internal/oauthx"
 	"github.com/grantd/grantd/internal/provider"
+	"github.com/grantd/grantd/internal/retry"
 	"github.com/grantd/grantd/internal/store"
 )
 
@@ -154,7 +155,7 @@ func (b *Broker) refreshOwned(ctx context.Context, p provider.Provider, c store.
 	if journal {
 		nc, err := b.beginAttempt(ctx, c, now)
 		if err != nil {
-			b.settle(p, g, nil)
+			g.cancel()
 			b.release(ctx, c.ID)
 			return Token{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
 		}
@@ -311,7 +312,7 @@ func (b *Broker) recordFailure(ctx context.Context, p provider.Provider, c store
 		if !sameGrant(cur, c) {
 			return cur, store.ErrConflict
 		}
-		delay := backoff(cur.FailureCount + 1)
+		delay := backoff(cur.FailureCount+1, cause)
 		switch {
 		case answered && cur.RefreshReplays > 0:
 			cur.RefreshReplays--
@@ -416,14 +417,19 @@ func unrefreshable(p provider.Provider, c store.Connection, now time.Time) strin
 	return ""
 }
 
-// backoff is the delay before the n-th retry after a transient failure:
-// 5 s doubling up to 10 min.
-func backoff(n int) time.Duration {
-	d := 5 * time.Second
-	for i := 1; i < n && d < 10*time.Minute; i++ {
-		d *= 2
+// refreshBackoff is the delay before the n-th retry after a transient
+// failure: 5 s doubling up to 10 min, jittered by up to a fifth so that
+// the rows of one provider outage do not all fall due together again.
+var refreshBackoff = retry.Backoff{Base: 5 * time.Second, Max: 10 * time.Minute, Jitter: 0.2}
+
+// backoff is the delay before the n-th retry after cause: the schedule,
+// or longer when the provider asked for it with Retry-After.
+func backoff(n int, cause error) time.Duration {
+	d := refreshBackoff.Delay(n)
+	if te, ok := errors.AsType[*oauthx.TokenError](cause); ok && te.RetryAfter > d {
+		d = min(te.RetryAfter, time.Hour)
 	}
-	return min(d, 10*time.Minute)
+	return d
 }
 
 // safeMessage is an error description fit for storage and clients: the

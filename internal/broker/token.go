@@ -7,24 +7,32 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/grantd/grantd/internal/store"
 )
 
-// Token is a valid access token for one connection. Its String and
-// LogValue never print the token.
+// Token is a valid access token for one connection. Its String, GoString
+// and LogValue never print the token.
 type Token struct {
-	ConnectionID string
-	TenantID     string
-	Provider     string
-	AccessToken  string
-	TokenType    string
-	ExpiresAt    time.Time
-	Scopes       []string
+	ConnectionID  string
+	TenantID      string
+	IntegrationID string
+	Provider      string
+	AccessToken   string
+	TokenType     string
+	ExpiresAt     time.Time
+	Scopes        []string
 }
 
+// String implements [fmt.Stringer] without the access token.
 func (t Token) String() string { return "Token{" + t.ConnectionID + " REDACTED}" }
+
+// GoString implements [fmt.GoStringer] (%#v) without the access token.
+func (t Token) GoString() string {
+	return "broker.Token{ConnectionID: " + strconv.Quote(t.ConnectionID) + ", AccessToken: REDACTED}"
+}
 
 // LogValue implements [slog.LogValuer].
 func (t Token) LogValue() slog.Value {
@@ -35,22 +43,28 @@ func (t Token) LogValue() slog.Value {
 // it is within ExpiryMargin of expiry. However many goroutines and replicas
 // ask at once, at most one refresh request reaches the provider per expiry.
 func (b *Broker) Token(ctx context.Context, id string) (Token, error) {
-	return b.token(ctx, id, func(string) bool { return true })
+	return b.token(ctx, id, func(string, string) (bool, error) { return true, nil })
 }
 
 // TenantToken is Token for a caller acting as tenantID: another tenant's
-// connection is reported as not found, whatever its status, and is neither
-// refreshed nor otherwise touched (SEC-43).
+// connection, or one made through an integration the tenant may no longer
+// use (see [Broker.MayUse]), is reported as not found, whatever its
+// status, and is neither refreshed nor otherwise touched (SEC-43).
 func (b *Broker) TenantToken(ctx context.Context, tenantID, id string) (Token, error) {
-	return b.token(ctx, id, func(owner string) bool { return owner == tenantID })
+	return b.token(ctx, id, func(owner, integrationID string) (bool, error) {
+		return b.mayUseConnection(ctx, tenantID, owner, integrationID)
+	})
 }
 
-// token is Token for a caller allowed to use the connections whose tenant
-// mine accepts; it checks before anything else happens.
-func (b *Broker) token(ctx context.Context, id string, mine func(tenantID string) bool) (Token, error) {
+// token is Token for a caller allowed to use the connections that mine
+// accepts (given their tenant and integration); it checks before anything
+// else happens.
+func (b *Broker) token(ctx context.Context, id string, mine func(tenantID, integrationID string) (bool, error)) (Token, error) {
 	now := b.now()
 	if t, ok := b.cache.get(id, now); ok {
-		if !mine(t.TenantID) {
+		if ok, err := mine(t.TenantID, t.IntegrationID); err != nil {
+			return Token{}, err
+		} else if !ok {
 			return Token{}, errorf(CodeNotFound, nil, "connection %s not found", id)
 		}
 		b.metrics.fromCache.Inc()
@@ -60,7 +74,9 @@ func (b *Broker) token(ctx context.Context, id string, mine func(tenantID string
 	if err != nil {
 		return Token{}, err
 	}
-	if !mine(c.TenantID) {
+	if ok, err := mine(c.TenantID, c.IntegrationID); err != nil {
+		return Token{}, err
+	} else if !ok {
 		return Token{}, errorf(CodeNotFound, nil, "connection %s not found", id)
 	}
 	if err := usable(c); err != nil {
@@ -223,13 +239,14 @@ func (b *Broker) tokenFrom(c store.Connection, now time.Time) (Token, error) {
 		return Token{}, errorf(CodeInternal, err, "connection %s cannot be read", c.ID)
 	}
 	t := Token{
-		ConnectionID: c.ID,
-		TenantID:     c.TenantID,
-		Provider:     c.Provider,
-		AccessToken:  at,
-		TokenType:    c.TokenType,
-		ExpiresAt:    c.AccessExpiresAt,
-		Scopes:       c.Scopes,
+		ConnectionID:  c.ID,
+		TenantID:      c.TenantID,
+		IntegrationID: c.IntegrationID,
+		Provider:      c.Provider,
+		AccessToken:   at,
+		TokenType:     c.TokenType,
+		ExpiresAt:     c.AccessExpiresAt,
+		Scopes:        c.Scopes,
 	}
 	var refreshAt time.Time
 	if !c.AccessExpiresAt.IsZero() {

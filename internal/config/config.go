@@ -62,6 +62,8 @@ type Config struct {
 	Webhooks []Webhook `yaml:"webhooks"`
 	// Server tunes how the HTTP server treats its callers.
 	Server Server `yaml:"server"`
+	// Quotas bound what each tenant may hold or make.
+	Quotas Quotas `yaml:"quotas"`
 
 	// AdminKey is the resolved admin key.
 	AdminKey Secret `yaml:"-"`
@@ -120,6 +122,15 @@ type Integration struct {
 	// Audience replaces the provider's audience when not empty (pax8-vendor:
 	// api://usage).
 	Audience string `yaml:"audience"`
+	// Tenants lists the tenant ids that may use this integration: connect
+	// through it, see it in GET /v1/integrations and use the connections
+	// made through it; "*" names every tenant. When it is absent, a
+	// delegated (authorization_code) integration is open to every tenant,
+	// each consenting with its own vendor account, and an operator
+	// credential (client_credentials, partner_refresh_bearer) to none but
+	// the admin key acting for a tenant, since it is the operator's own
+	// identity. An empty list (tenants: []) closes it to every tenant.
+	Tenants []string `yaml:"tenants"`
 
 	// ClientSecret is the resolved client secret.
 	ClientSecret Secret `yaml:"-"`
@@ -185,8 +196,26 @@ type Webhook struct {
 type Connect struct {
 	// SessionTTL is how long an authorization may take (default 10m).
 	SessionTTL Duration `yaml:"session_ttl"`
-	// LinkTTL is how long a connect link stays valid (default 24h).
+	// LinkTTL is how long a connect link stays valid (default 1h). A link
+	// is spent once it has produced a connection, whatever its TTL.
 	LinkTTL Duration `yaml:"link_ttl"`
+}
+
+// Quotas bound what each tenant may hold or make. Each is a positive
+// number, or -1 for no limit. Beyond a count (integrations, connections)
+// the API answers 403 quota_exceeded; beyond a rate (connect links) 429
+// rate_limited with Retry-After; beyond an upload size 413.
+type Quotas struct {
+	// Integrations bounds a tenant's own integrations (default 50).
+	Integrations int `yaml:"integrations"`
+	// Connections bounds a tenant's connections (default 1000).
+	Connections int `yaml:"connections"`
+	// ConnectLinksPerHour bounds the connect links a tenant creates in
+	// any hour (default 100).
+	ConnectLinksPerHour int `yaml:"connect_links_per_hour"`
+	// OrgImportBytes bounds one upload of a tenant's organisations, PUT
+	// /v1/organizations (default 33554432, 32 MiB).
+	OrgImportBytes int64 `yaml:"org_import_bytes"`
 }
 
 // Server tunes how the HTTP server treats its callers.
@@ -260,11 +289,12 @@ func Default() *Config {
 		},
 		Connect: Connect{
 			SessionTTL: Duration(10 * time.Minute),
-			LinkTTL:    Duration(24 * time.Hour),
+			LinkTTL:    Duration(time.Hour),
 		},
 		Server: Server{
 			AuthFailureLimit: AuthFailureLimit{Burst: 20, Every: Duration(time.Second)},
 		},
+		Quotas: Quotas{Integrations: 50, Connections: 1000, ConnectLinksPerHour: 100, OrgImportBytes: 32 << 20},
 	}
 }
 

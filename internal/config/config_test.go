@@ -120,7 +120,7 @@ func TestDefaults(t *testing.T) {
 		{"refresh.lease_ttl", got.Refresh.LeaseTTL.D().String(), "1m0s"},
 		{"token_cache_ttl", got.TokenCacheTTL.D().String(), "1s"},
 		{"connect.session_ttl", got.Connect.SessionTTL.D().String(), "10m0s"},
-		{"connect.link_ttl", got.Connect.LinkTTL.D().String(), "24h0m0s"},
+		{"connect.link_ttl", got.Connect.LinkTTL.D().String(), "1h0m0s"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("default %s = %q, want %q", tc.name, tc.got, tc.want)

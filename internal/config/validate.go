@@ -176,6 +176,19 @@ func (c *Config) Validate() error {
 	if c.Server.AuthFailureLimit.Burst <= 0 {
 		add("server.auth_failure_limit.burst", "must be positive")
 	}
+	for _, q := range []struct {
+		path string
+		v    int64
+	}{
+		{"quotas.integrations", int64(c.Quotas.Integrations)},
+		{"quotas.connections", int64(c.Quotas.Connections)},
+		{"quotas.connect_links_per_hour", int64(c.Quotas.ConnectLinksPerHour)},
+		{"quotas.org_import_bytes", c.Quotas.OrgImportBytes},
+	} {
+		if q.v == 0 || q.v < -1 {
+			add(q.path, "must be positive, or -1 for no limit")
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -248,6 +261,18 @@ func (c *Config) validateIntegration(i int, in Integration, ids map[string]int, 
 	}
 	if strings.Contains(in.Audience, "*") {
 		add("audience", "must not contain a wildcard")
+	}
+	seenTenant := map[string]bool{}
+	for j, t := range in.Tenants {
+		switch {
+		case t == "" || strings.ContainsAny(t, " \t\r\n"):
+			add(fmt.Sprintf("tenants[%d]", j), "%q is not a tenant id", t)
+		case seenTenant[t]:
+			add(fmt.Sprintf("tenants[%d]", j), "%q is listed twice", t)
+		case t == "*" && len(in.Tenants) > 1:
+			add(fmt.Sprintf("tenants[%d]", j), `"*" names every tenant and must be alone`)
+		}
+		seenTenant[t] = true
 	}
 
 	var p provider.Provider

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/grantd/grantd/internal/retry"
 	"github.com/grantd/grantd/internal/store"
 )
 
@@ -107,13 +108,10 @@ func errText(err error) string {
 	return t
 }
 
-// backoff is the delay after the n-th failed attempt: Backoff doubling.
+// backoff is the delay after the n-th failed attempt: Backoff doubling,
+// up to MaxDelay.
 func (s *Sender) backoff(n int) time.Duration {
-	d := s.opts.Backoff
-	for i := 1; i < n && d < s.opts.MaxDelay; i++ {
-		d *= 2
-	}
-	return d
+	return retry.Backoff{Base: s.opts.Backoff, Max: s.opts.MaxDelay}.Delay(n)
 }
 
 // post sends d to ep once.
@@ -145,23 +143,8 @@ func (s *Sender) post(ctx context.Context, ep *Endpoint, d store.Delivery) resul
 	case code >= 300 && code < 400:
 		return result{class: class, err: fmt.Errorf("answered %d; redirects are not followed", code)}
 	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code == http.StatusTooManyRequests, code >= 500:
-		return result{class: class, retry: true, after: retryAfter(resp.Header.Get("Retry-After"), s.now()), err: fmt.Errorf("answered %d", code)}
+		return result{class: class, retry: true, after: retry.ParseRetryAfter(resp.Header.Get("Retry-After"), s.now()), err: fmt.Errorf("answered %d", code)}
 	default:
 		return result{class: class, err: fmt.Errorf("answered %d", code)}
 	}
-}
-
-// retryAfter reads a Retry-After header (RFC 9110 §10.2.3): seconds or an
-// HTTP date. It returns 0 when absent or unreadable.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
 }

@@ -24,7 +24,7 @@ import (
 
 // Types lists the event types grantd emits: the values of a payload's
 // "type" and of the Grantd-Event header.
-var Types = []string{"connected", "refreshed", "refresh_rejected", "refresh_malformed", "needs_reauth",
+var Types = []string{"connected", "reauthorized", "refreshed", "refresh_rejected", "refresh_malformed", "needs_reauth",
 	"reauth_due", "revoked", "revocation_failed", "deleted"}
 
 // Payload is the JSON body of a delivery. It describes what happened to a

@@ -14,9 +14,14 @@
 // [IDVerifier] verifies OpenID Connect id_tokens (OIDC Core §3.1.3.7 and
 // §12.2) on top of go-oidc, adding the checks go-oidc leaves to its caller:
 // nonce, azp, iat, at_hash and the refresh-response rules. [FetchUserinfo]
+// (which grantd does not call: identity comes from the verified id_token)
 // and [CheckDiscovery] cover the userinfo sub check and the discovery issuer
 // check. [NewPKCE] and [RandomToken] make the per-flow secrets.
 //
 // No error, String or log value in this package contains a token, a client
-// secret or a response body.
+// secret or a response body. Provider text that errors do carry (error,
+// error_description, error_uri, an unsupported token_type) has every form
+// of every secret of the request replaced by REDACTED: raw, URL-encoded,
+// JSON-escaped, Go-quoted and in HTTP Basic credentials; text in which a
+// secret survives three layers of decoding is withheld whole.
 package oauthx

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -16,8 +17,10 @@ import (
 // field), or a non-2xx, HTML or otherwise malformed answer. It mirrors
 // [golang.org/x/oauth2.RetrieveError].
 //
-// Error and LogValue never include Body, which may echo secrets; Description
-// and URI have every secret of the request replaced by REDACTED.
+// It keeps none of the answer's body, which may echo the request in forms
+// no redaction can foresee (nested encodings); Code, Description and URI
+// have every form of every secret of the request (raw, URL-encoded,
+// JSON-escaped, Go-quoted, in Basic credentials) replaced by REDACTED.
 type TokenError struct {
 	// Code is the RFC 6749 §5.2 error code (invalid_grant), empty when the
 	// answer carried none.
@@ -30,9 +33,9 @@ type TokenError struct {
 	Status int
 	// ContentType is the answer's media type, without parameters.
 	ContentType string
-	// Body is the answer's body, at most 1 MiB. It may contain secrets: never
-	// log or display it.
-	Body []byte
+	// RetryAfter is the wait the endpoint asked for with Retry-After (a 429
+	// or 503), or 0.
+	RetryAfter time.Duration
 
 	// detail says what was wrong with an answer that has no Code.
 	detail string
@@ -40,7 +43,7 @@ type TokenError struct {
 
 // Error implements error. It names the code, status and description, or
 // describes a malformed answer ("token endpoint answered 200 text/html, want
-// JSON"); it never includes the body.
+// JSON").
 func (e *TokenError) Error() string {
 	var b strings.Builder
 	if e.Code != "" {
@@ -61,14 +64,14 @@ func (e *TokenError) Error() string {
 	return b.String()
 }
 
-// GoString implements [fmt.GoStringer] without the body.
+// GoString implements [fmt.GoStringer].
 func (e *TokenError) GoString() string {
-	return fmt.Sprintf("&oauthx.TokenError{Code:%q, Description:%q, URI:%q, Status:%d, ContentType:%q, Body:REDACTED}",
+	return fmt.Sprintf("&oauthx.TokenError{Code:%q, Description:%q, URI:%q, Status:%d, ContentType:%q}",
 		e.Code, e.Description, e.URI, e.Status, e.ContentType)
 }
 
 // LogValue implements [slog.LogValuer]: the code, status, content type and
-// description, never the body.
+// description.
 func (e *TokenError) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("code", e.Code),
@@ -162,21 +165,35 @@ func IsSentUncertain(err error) bool {
 // maxDescription bounds the error_description kept in a TokenError.
 const maxDescription = 256
 
-// scrub replaces every secret in s with REDACTED, drops control characters
-// and truncates the result, so that a provider's message can be shown and
-// logged even when it echoes what was sent.
-func scrub(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "REDACTED")
-		}
+// maxScrubbed bounds the provider text scrub looks at; the rest goes.
+const maxScrubbed = 16 << 10
+
+// withheld replaces provider text that still holds a secret once every
+// known form is redacted.
+const withheld = "REDACTED (the provider's text echoed a secret)"
+
+// scrub replaces every form of every secret rd knows in s with REDACTED,
+// turns control characters into spaces and truncates the result, so that a
+// provider's message can be shown and logged even when it echoes what was
+// sent. It replaces before and after the control characters go, so that a
+// secret containing one, or one split by one where it has a space, is
+// caught either way; text in which [redactor.leaks] still finds a secret
+// is withheld whole.
+func scrub(s string, rd *redactor) string {
+	if len(s) > maxScrubbed {
+		s = strings.ToValidUTF8(s[:maxScrubbed], "")
 	}
+	s = rd.string(s)
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
 	}, s)
+	s = rd.string(s)
+	if rd.leaks(s) {
+		return withheld
+	}
 	if len(s) > maxDescription {
 		s = strings.ToValidUTF8(s[:maxDescription], "") + "…"
 	}

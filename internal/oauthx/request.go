@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/grantd/grantd/internal/provider"
+	"github.com/grantd/grantd/internal/retry"
 )
 
 // Request is one token-endpoint call. It holds secrets: its String and
@@ -78,13 +79,15 @@ func (r Request) clientAuth() provider.ClientAuth {
 	return r.ClientAuth
 }
 
-// secrets lists the values that must never appear in an error.
-func (r Request) secrets() []string {
-	s := []string{r.ClientSecret, r.Bearer}
-	for _, k := range []string{"code", "refresh_token", "token", "code_verifier", "client_assertion", "password", "subject_token"} {
+// redactor replaces every form of every secret of r (client secret, partner
+// bearer token, code, refresh token, PKCE verifier, client assertion…) in
+// a provider's text.
+func (r Request) redactor() *redactor {
+	s := []string{r.Bearer}
+	for _, k := range []string{"code", "refresh_token", "token", "code_verifier", "client_assertion", "password", "subject_token", "actor_token"} {
 		s = append(s, r.Params[k])
 	}
-	return s
+	return newRedactor(r.ClientID, r.ClientSecret, s)
 }
 
 // defaultClient is used when Do is given a nil client: never wait forever.
@@ -106,18 +109,22 @@ func Do(ctx context.Context, hc *http.Client, now func() time.Time, r Request) (
 	if err != nil {
 		return nil, err
 	}
-	status, contentType, body, err := send(hc, req)
+	status, contentType, retryAfter, body, err := send(hc, req)
 	if err != nil {
 		return nil, err
 	}
-	return parseResponse(status, contentType, body, now(), r.secrets())
+	tok, err := parseResponse(status, contentType, body, now(), r.redactor())
+	if te, ok := errors.AsType[*TokenError](err); ok {
+		te.RetryAfter = retry.ParseRetryAfter(retryAfter, now())
+	}
+	return tok, err
 }
 
 // send posts req with a copy of hc (nil means a client with a 30 s
 // timeout) that follows no redirects, and reads at most maxBody+1 bytes of
 // the answer. A failure is a [*sendError] recording whether the request
 // may have reached the server.
-func send(hc *http.Client, req *http.Request) (status int, contentType string, body []byte, err error) {
+func send(hc *http.Client, req *http.Request) (status int, contentType, retryAfter string, body []byte, err error) {
 	if hc == nil {
 		hc = defaultClient
 	}
@@ -130,14 +137,14 @@ func send(hc *http.Client, req *http.Request) (status int, contentType string, b
 
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, "", nil, &sendError{err: err, sent: wrote.Load()}
+		return 0, "", "", nil, &sendError{err: err, sent: wrote.Load()}
 	}
 	defer resp.Body.Close()
 	body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return 0, "", nil, &sendError{err: fmt.Errorf("read answer: %w", err), sent: true}
+		return 0, "", "", nil, &sendError{err: fmt.Errorf("read answer: %w", err), sent: true}
 	}
-	return resp.StatusCode, resp.Header.Get("Content-Type"), body, nil
+	return resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Retry-After"), body, nil
 }
 
 // build makes the HTTP request for r, checking that secrets have a place to

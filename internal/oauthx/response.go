@@ -53,16 +53,19 @@ const maxExpiresIn = 366 * 24 * time.Hour
 
 // parseResponse turns a token endpoint's answer into a Token or an error. It
 // is lenient where vendors differ and strict where safety needs it, and no
-// error it returns contains the body or a token.
-func parseResponse(status int, contentType string, body []byte, now time.Time, secrets []string) (*Token, error) {
+// error it returns contains a token or, in any form rd knows, a secret of
+// the request.
+func parseResponse(status int, contentType string, body []byte, now time.Time, rd *redactor) (*Token, error) {
 	mediaType, _, _ := mime.ParseMediaType(contentType)
 	mediaType = strings.ToLower(mediaType)
 	if mediaType == "" && contentType != "" {
 		mediaType = strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
 	}
-	te := &TokenError{Status: status, ContentType: mediaType, Body: body}
+	if strings.Trim(mediaType, "abcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-/") != "" {
+		mediaType = "unparseable content type" // and perhaps an echo
+	}
+	te := &TokenError{Status: status, ContentType: mediaType}
 	if len(body) > maxBody {
-		te.Body = body[:maxBody]
 		te.detail = "body larger than 1 MiB"
 		return nil, te
 	}
@@ -81,11 +84,11 @@ func parseResponse(status int, contentType string, body []byte, now time.Time, s
 	}
 
 	if code, _ := fields["error"].(string); code != "" {
-		te.Code = scrub(code, secrets)
+		te.Code = scrub(code, rd)
 		desc, _ := fields["error_description"].(string)
-		te.Description = scrub(desc, secrets)
+		te.Description = scrub(desc, rd)
 		uri, _ := fields["error_uri"].(string)
-		te.URI = scrub(uri, secrets)
+		te.URI = scrub(uri, rd)
 		return nil, te
 	}
 	if status < 200 || status > 299 {
@@ -93,17 +96,17 @@ func parseResponse(status int, contentType string, body []byte, now time.Time, s
 		return nil, te
 	}
 
-	tok, err := tokenFromFields(fields, now)
+	tok, err := tokenFromFields(fields, now, rd)
 	if err != nil {
 		rt, _ := fields["refresh_token"].(string)
-		return nil, &MalformedResponse{Reason: err.Error(), RefreshToken: rt}
+		return nil, &MalformedResponse{Reason: scrub(err.Error(), rd), RefreshToken: rt}
 	}
 	return tok, nil
 }
 
 // MalformedResponse is a successful (2xx) token response that cannot be
 // used: a missing access token, an unknown token_type, a bad expires_in or
-// scope. The provider may nonetheless have rotated the refresh token in
+// scope. Reason has every secret of the request replaced by REDACTED. The provider may nonetheless have rotated the refresh token in
 // it; RefreshToken then holds the new one, so the caller can keep the grant
 // alive instead of replaying the consumed token. Error, String and
 // LogValue never show it.
@@ -159,7 +162,7 @@ func decodeFields(mediaType string, body []byte) (map[string]any, bool) {
 }
 
 // tokenFromFields checks and converts the fields of a successful answer.
-func tokenFromFields(f map[string]any, now time.Time) (*Token, error) {
+func tokenFromFields(f map[string]any, now time.Time, rd *redactor) (*Token, error) {
 	tok := &Token{Raw: f}
 	var err error
 	if tok.AccessToken, err = stringField(f, "access_token"); err != nil {
@@ -174,8 +177,9 @@ func tokenFromFields(f map[string]any, now time.Time) (*Token, error) {
 	}
 	if typ != "" && !strings.EqualFold(typ, "bearer") {
 		// RFC 6749 §7.1: a client must not use a token whose type it does
-		// not understand (SEC-31). The type is not secret.
-		return nil, fmt.Errorf("unsupported token_type %q", scrub(typ, nil))
+		// not understand (SEC-31). A provider may echo anything here,
+		// secrets included.
+		return nil, fmt.Errorf("unsupported token_type %q", scrub(typ, rd))
 	}
 	tok.TokenType = "Bearer"
 	if tok.RefreshToken, err = stringField(f, "refresh_token"); err != nil {

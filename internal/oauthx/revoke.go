@@ -85,14 +85,14 @@ func Revoke(ctx context.Context, hc *http.Client, r RevokeRequest) error {
 	if err != nil {
 		return err
 	}
-	status, contentType, body, err := send(hc, req)
+	status, contentType, _, body, err := send(hc, req)
 	if err != nil {
 		return err
 	}
 	if status >= 200 && status <= 299 {
 		return nil
 	}
-	_, err = parseResponse(status, contentType, body, time.Time{}, rq.secrets())
+	_, err = parseResponse(status, contentType, body, time.Time{}, rq.redactor())
 	if err == nil {
 		// Unreachable: parseResponse fails every non-2xx answer.
 		err = &TokenError{Status: status, detail: "revocation refused"}

@@ -1,14 +1,12 @@
 package orgmap
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/grantd/grantd/internal/api"
+	"github.com/grantd/grantd/internal/httpapi"
 )
 
 // Routes adds the organisation and mapping routes to the JSON API, behind
@@ -40,54 +38,24 @@ func tenant(r *http.Request) string {
 }
 
 func badRequest(msg string, err error) error {
-	return &api.Error{Status: http.StatusBadRequest, Code: "invalid_request", Msg: msg, Err: err}
+	return &httpapi.Error{Code: httpapi.CodeInvalidRequest, Message: msg, Err: err}
 }
 
-// decode reads a JSON body into v, refusing unknown fields, trailing data
-// and bodies over maxBody. An empty body is allowed when optional is set.
+// decode reads a JSON body into v strictly ([httpapi.Decoder]):
+// application/json or no Content-Type (else 415), at most maxBody (else
+// 413). An empty body is allowed when optional is set.
 func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if errors.Is(err, io.EOF) && optional {
-		return nil
-	}
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return &api.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Msg: "the request body is too large", Err: err}
-	}
-	if err != nil {
-		return badRequest("the request body is not valid JSON for this route: "+jsonProblem(err), err)
-	}
-	if dec.More() {
-		return badRequest("the request body has data after the JSON value", nil)
-	}
-	return nil
+	return decodeLimit(r, v, optional, maxBody)
 }
 
-// jsonProblem describes a decoding error without echoing the input.
-func jsonProblem(err error) string {
-	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		return "field " + e.Field + " must be " + e.Type.String()
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return "it is empty or cut short"
-	}
-	if _, ok := errors.AsType[*json.SyntaxError](err); ok {
-		return "syntax error"
-	}
-	return err.Error() // json: unknown field "x"
+// decodeLimit is decode with a body limit of limit bytes.
+func decodeLimit(r *http.Request, v any, optional bool, limit int64) error {
+	return httpapi.Decoder{MaxBytes: limit, AllowEmpty: optional}.Decode(r, v)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, err = w.Write(append(b, '\n'))
-	return err
+	httpapi.NoStore(w)
+	return httpapi.WriteJSON(w, status, v)
 }
 
 type organizationsJSON struct {
@@ -96,7 +64,7 @@ type organizationsJSON struct {
 
 func (s *Service) putOrganizations(w http.ResponseWriter, r *http.Request) error {
 	var req organizationsJSON
-	if err := decode(w, r, &req, false); err != nil {
+	if err := decodeLimit(r, &req, false, s.opts.MaxUpload); err != nil {
 		return err
 	}
 	if req.Organizations == nil {

@@ -37,6 +37,7 @@ type cacheEntry struct {
 	companies []Company
 	listedAt  time.Time // when the walk that listed companies started; zero before the first
 	walk      *walk     // the newest walk in flight, or nil
+	walkedAt  time.Time // when the newest walk started; zero before the first
 }
 
 // walk is one listing of a connection's companies, shared by every caller
@@ -56,13 +57,19 @@ func newCompanyCache(ttl time.Duration, size int, now func() time.Time) *company
 // cached list if its walk started less than ttl ago and fresh is not set,
 // else the result of a walk made by list. A walk already in flight is
 // joined, unless fresh is set: then a new walk starts, so what is returned
-// was listed after the call. list runs in its own goroutine with a context
+// was listed after the call. But a connection gets at most one walk per
+// ttl, fresh or not: a fresh get within ttl of the last walk's start is a
+// plain one, so that a caller repeating ?refresh=1 cannot make grantd walk
+// the vendor's API over and over. list runs in its own goroutine with a context
 // that ctx's cancellation does not reach; a failed walk is not cached.
 // The returned slice is shared and must not be modified.
 func (c *companyCache) get(ctx context.Context, key cacheKey, fresh bool, list func(context.Context) ([]Company, error)) ([]Company, time.Time, error) {
 	c.mu.Lock()
 	now := c.now()
 	e := c.entries[key]
+	if fresh && e != nil && !e.walkedAt.IsZero() && now.Before(e.walkedAt.Add(c.ttl)) {
+		fresh = false
+	}
 	if e != nil && !fresh && !e.listedAt.IsZero() && now.Before(e.listedAt.Add(c.ttl)) {
 		companies, at := e.companies, e.listedAt
 		c.mu.Unlock()
@@ -76,7 +83,7 @@ func (c *companyCache) get(ctx context.Context, key cacheKey, fresh bool, list f
 	w := e.walk
 	if w == nil || fresh {
 		w = &walk{done: make(chan struct{}), startedAt: now}
-		e.walk = w
+		e.walk, e.walkedAt = w, now
 		go c.run(context.WithoutCancel(ctx), key, e, w, list)
 	}
 	c.mu.Unlock()

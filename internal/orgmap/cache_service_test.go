@@ -8,11 +8,11 @@ import (
 	"testing"
 
 	"github.com/grantd/grantd/internal/orgmap"
-	"github.com/grantd/grantd/internal/proxy"
 	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/sandbox/pax8api"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/testenv"
+	"github.com/grantd/grantd/internal/upstream"
 	"github.com/grantd/grantd/pax8"
 )
 
@@ -109,12 +109,21 @@ func TestMappingViewsUseCachedCompanies(t *testing.T) {
 		}
 		v.mappings(v.keyA, conn)
 	})
+	step("the page's refresh link and the API's ?refresh=true within the TTL", 0, func() {
+		v.page(page + "?refresh=1")
+		var fresh orgmap.Result
+		if st := v.do(v.keyA, http.MethodGet, api+"?refresh=true", nil, &fresh); st != http.StatusOK {
+			t.Errorf("GET ?refresh=true = %d", st)
+		}
+	})
+	v.clk.Advance(orgmap.DefaultCompanyCacheTTL)
 	step("the page's refresh link", walk, func() {
 		if st, body := v.page(page + "?refresh=1"); st != http.StatusOK || !strings.Contains(body, "Companies as listed by Pax8 at") {
 			t.Errorf("GET page?refresh=1 = %d, want 200 with the listing time", st)
 		}
 		v.page(page)
 	})
+	v.clk.Advance(orgmap.DefaultCompanyCacheTTL)
 	step("the API's ?refresh=true, then a plain read", walk, func() {
 		var fresh orgmap.Result
 		if st := v.do(v.keyA, http.MethodGet, api+"?refresh=true", nil, &fresh); st != http.StatusOK {
@@ -132,8 +141,8 @@ func TestMappingViewsUseCachedCompanies(t *testing.T) {
 	// A company renamed at Pax8: views within the TTL still show the old
 	// name; mapping it reads the new one, which drops the stale list.
 	c4 := res.UnmappedCompanies[4]
-	ctx := proxy.WithConnection(t.Context(), v.tenA.ID, conn)
-	pc := pax8.NewClient(&http.Client{Transport: &proxy.Transport{Tokens: v.e.Broker, Providers: v.e.Providers}},
+	ctx := upstream.WithConnection(t.Context(), v.tenA.ID, conn)
+	pc := pax8.NewClient(&http.Client{Transport: &upstream.Transport{Tokens: v.e.Broker, Providers: v.e.Providers}},
 		pax8.WithBaseURL(v.e.Provider.API.BaseURL))
 	renamed := c4.Name + " Renamed"
 	if _, err := pc.Companies.Update(ctx, c4.ID, &pax8.CompanyUpdate{Name: &renamed}); err != nil {

@@ -86,8 +86,10 @@ func TestCompanyCacheSingleFlight(t *testing.T) {
 	})
 }
 
-// TestCompanyCacheFresh checks that a fresh get walks again even with a
-// list cached and a walk in flight, that the older walk then stores
+// TestCompanyCacheFresh checks that a fresh get walks again only once
+// the TTL since the last walk's start is over, however often it is asked
+// (one Pax8 walk per connection per cache period), that a fresh get then
+// walks even with a walk in flight, that the older walk then stores
 // nothing, and that later gets are served the fresh list.
 func TestCompanyCacheFresh(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -96,13 +98,16 @@ func TestCompanyCacheFresh(t *testing.T) {
 		if _, _, err := c.get(t.Context(), keyA, false, l.list); err != nil {
 			t.Fatal(err)
 		}
-		cs, _, _ := c.get(t.Context(), keyA, true, l.list)
-		if l.calls.Load() != 2 || cs[0].ID != "c2" {
-			t.Fatalf("fresh get = %v after %d walks, want walk 2", cs, l.calls.Load())
+		for range 5 {
+			cs, _, _ := c.get(t.Context(), keyA, true, l.list)
+			if l.calls.Load() != 1 || cs[0].ID != "c1" {
+				t.Fatalf("fresh get within the TTL = %v after %d walks, want walk 1's list, cached", cs, l.calls.Load())
+			}
 		}
 
-		// An expired list: a plain get starts walk 3 and waits; a fresh
-		// get meanwhile starts walk 4.
+		// Past the TTL: a plain get starts walk 2 and waits; a fresh get
+		// meanwhile joins it (the period's walk has started), and one a
+		// TTL later starts walk 3.
 		time.Sleep(time.Minute)
 		l.gate = make(chan struct{})
 		var plain []Company
@@ -114,18 +119,24 @@ func TestCompanyCacheFresh(t *testing.T) {
 		synctest.Wait()
 		go c.get(t.Context(), keyA, true, l.list)
 		synctest.Wait()
-		if n := l.calls.Load(); n != 4 {
-			t.Fatalf("walks = %d, want 4", n)
+		if n := l.calls.Load(); n != 2 {
+			t.Fatalf("walks = %d, want 2", n)
+		}
+		time.Sleep(time.Minute)
+		go c.get(t.Context(), keyA, true, l.list)
+		synctest.Wait()
+		if n := l.calls.Load(); n != 3 {
+			t.Fatalf("walks = %d, want 3", n)
 		}
 		close(l.gate)
 		<-done
 		synctest.Wait()
-		if plain[0].ID != "c3" {
-			t.Errorf("the plain get = %v, want its own walk's (3)", plain)
+		if plain[0].ID != "c2" {
+			t.Errorf("the plain get = %v, want its own walk's (2)", plain)
 		}
 		l.gate = nil
-		if cs, _, _ := c.get(t.Context(), keyA, false, l.list); cs[0].ID != "c4" || l.calls.Load() != 4 {
-			t.Errorf("get after both walks = %v after %d walks, want walk 4's list, cached", cs, l.calls.Load())
+		if cs, _, _ := c.get(t.Context(), keyA, false, l.list); cs[0].ID != "c3" || l.calls.Load() != 3 {
+			t.Errorf("get after both walks = %v after %d walks, want walk 3's list, cached", cs, l.calls.Load())
 		}
 	})
 }

@@ -74,7 +74,9 @@ func TestChromiumAcceptSuggestion(t *testing.T) {
 		t.Errorf("notice = %q, %v; want Mapping saved.", notice, err)
 	}
 
-	// The Refresh link lists the companies from Pax8 again: one walk.
+	// Once the cache period is over, the Refresh link lists the companies
+	// from Pax8 again: one walk.
+	v.clk.Advance(orgmap.DefaultCompanyCacheTTL)
 	before := v.e.APICalls()
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("refresh")), chromedp.WaitNotPresent(chromedp.ID("notice"))); err != nil {
 		t.Fatalf("refresh: %v", err)

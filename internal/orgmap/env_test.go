@@ -12,10 +12,10 @@ import (
 
 	"github.com/grantd/grantd/internal/api"
 	"github.com/grantd/grantd/internal/orgmap"
-	"github.com/grantd/grantd/internal/proxy"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/tenant"
 	"github.com/grantd/grantd/internal/testenv"
+	"github.com/grantd/grantd/internal/upstream"
 )
 
 // env is the real back end (sandbox, SQLite, broker) with the orgmap
@@ -51,7 +51,7 @@ func newEnvWith(t testing.TB, topts testenv.Options, edit func(*orgmap.Options))
 	opts := orgmap.Options{
 		Broker:    e.Broker,
 		Store:     e.Store,
-		Transport: &proxy.Transport{Tokens: e.Broker, Providers: e.Providers},
+		Transport: &upstream.Transport{Tokens: e.Broker, Providers: e.Providers},
 		Now:       clk.Now,
 		Logger:    e.Logger,
 	}

@@ -7,14 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/oauthx"
-	"github.com/grantd/grantd/internal/proxy"
 	"github.com/grantd/grantd/internal/store"
+	upstreamhttp "github.com/grantd/grantd/internal/upstream"
 	"github.com/grantd/grantd/pax8"
 )
 
@@ -23,7 +24,7 @@ import (
 type Options struct {
 	Broker *broker.Broker
 	Store  store.Store
-	// Transport authorises the Pax8 requests: a [*proxy.Transport], which
+	// Transport authorises the Pax8 requests: a [*upstreamhttp.Transport], which
 	// takes the token from the broker for the connection the Service names
 	// in each request's context, and retries once after a 401.
 	Transport http.RoundTripper
@@ -40,13 +41,19 @@ type Options struct {
 	Timeout time.Duration
 	// CompanyCacheTTL is how long [Service.Get] reuses a connection's
 	// company list after listing it from Pax8 (default 60 s; negative
-	// lists them on every call). [Service.Refresh] always lists them.
+	// lists them on every call). [Service.Refresh] lists them again, but
+	// at most once per CompanyCacheTTL and connection.
 	CompanyCacheTTL time.Duration
 	// CompanyCacheSize bounds the connections whose company lists are
 	// kept at once (default 1,000).
 	CompanyCacheSize int
-	Logger           *slog.Logger
-	Now              func() time.Time
+	// MaxUpload bounds the body of PUT /v1/organizations, a tenant's
+	// organisation import (default 32 MiB, which fits
+	// [MaxOrganizations]; negative: no limit); a larger body is refused
+	// with 413.
+	MaxUpload int64
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Service keeps the organisation mappings of every tenant's connections.
@@ -101,6 +108,12 @@ func New(opts Options) (*Service, error) {
 	if opts.CompanyCacheSize <= 0 {
 		opts.CompanyCacheSize = 1000
 	}
+	switch {
+	case opts.MaxUpload == 0:
+		opts.MaxUpload = maxBody
+	case opts.MaxUpload < 0:
+		opts.MaxUpload = math.MaxInt64 // no limit
+	}
 	s := &Service{
 		opts: opts,
 		b:    opts.Broker,
@@ -142,7 +155,7 @@ func (s *Service) client(ctx context.Context, tenantID, connID string) (context.
 	}
 	pc := pax8.NewClient(s.hc, pax8.WithBaseURL(p.API.BaseURL), pax8.WithConcurrency(s.opts.Concurrency),
 		pax8.WithLogger(s.log))
-	return proxy.WithConnection(ctx, tenantID, connID), pc, c, nil
+	return upstreamhttp.WithConnection(ctx, tenantID, connID), pc, c, nil
 }
 
 // upstream turns a Pax8 client error into what the caller sees: broker
@@ -232,8 +245,10 @@ func (s *Service) Get(ctx context.Context, tenantID, connID string) (Result, err
 	return s.get(ctx, tenantID, connID, false)
 }
 
-// Refresh is [Service.Get] with the companies listed from Pax8 now; the
-// cache keeps the new list.
+// Refresh is [Service.Get] with the companies listed from Pax8 now, unless
+// they were listed within the last CompanyCacheTTL: a connection gets one
+// walk of the Pax8 API per cache period however often it asks. The cache
+// keeps the new list.
 func (s *Service) Refresh(ctx context.Context, tenantID, connID string) (Result, error) {
 	return s.get(ctx, tenantID, connID, true)
 }

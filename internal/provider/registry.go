@@ -38,7 +38,7 @@ func NewRegistry(ps ...Provider) (*Registry, error) {
 		if p.Issuer != "" {
 			key := issuerKey(p.Issuer)
 			if other, dup := issuers[key]; dup {
-				errs = append(errs, fmt.Errorf("provider %s: issuer %s is also the issuer of provider %s (SEC-25)", p.Name, p.Issuer, other))
+				errs = append(errs, fmt.Errorf("provider %s: issuer %s is also the issuer of provider %s (SEC-25)", p.Name, SafeURL(p.Issuer), other))
 				continue
 			}
 			issuers[key] = p.Name

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -163,35 +164,36 @@ func (p Provider) Validate(allowInsecureLoopback bool) error {
 // (RFC 9700 §2.6, SEC-52). Config uses it for public_url, redirect URIs
 // and return_to allow-list entries too.
 func CheckURL(raw string, allowInsecureLoopback bool) error {
+	safe := strconv.Quote(SafeURL(raw))
 	if strings.Contains(raw, "*") {
-		return fmt.Errorf("%q must not contain a wildcard", raw)
+		return fmt.Errorf("%s must not contain a wildcard", safe)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%q is not a URL", raw)
+		return errors.New("is not a URL")
 	}
 	if !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return fmt.Errorf("%q is not an absolute URL", raw)
+		return fmt.Errorf("%s is not an absolute URL", safe)
 	}
 	if u.User != nil {
-		return fmt.Errorf("%q must not contain user information", raw)
+		return fmt.Errorf("%s must not contain user information", safe)
 	}
 	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return fmt.Errorf("%q must not contain a fragment", raw)
+		return fmt.Errorf("%s must not contain a fragment", safe)
 	}
 	switch u.Scheme {
 	case "https":
 		return nil
 	case "http":
 		if !IsLoopback(u.Hostname()) {
-			return fmt.Errorf("%q must use https (http is allowed only for loopback hosts in dev mode)", raw)
+			return fmt.Errorf("%s must use https (http is allowed only for loopback hosts in dev mode)", safe)
 		}
 		if !allowInsecureLoopback {
-			return fmt.Errorf("%q must use https (http on loopback needs dev: true in the config, or serve --dev)", raw)
+			return fmt.Errorf("%s must use https (http on loopback needs dev: true in the config, or serve --dev)", safe)
 		}
 		return nil
 	default:
-		return fmt.Errorf("%q must use https", raw)
+		return fmt.Errorf("%s must use https", safe)
 	}
 }
 

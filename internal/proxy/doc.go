@@ -1,21 +1,20 @@
 // Package proxy forwards a tenant's requests to a connection's provider API
 // with the connection's access token, at /v1/proxy/{connection}/{path...}.
 //
-// It holds the two pieces that attach tokens to outgoing requests:
-//
-//   - [Transport], an [http.RoundTripper] that takes the bearer token from
-//     the broker for the connection named in the request's context (see
-//     [WithConnection]), refuses any URL outside the provider's configured
-//     API base (SEC-40), and on a 401 forces one refresh and retries once.
-//     Actions use it under the typed pax8 client; the proxy uses it under
-//     [httputil.ReverseProxy]. There is one implementation of the 401 rule.
-//   - [Proxy], the reverse proxy handler. It refuses, before any dial, a path
-//     that could leave the API base (dot segments, encoded or not,
-//     backslashes, "@", "//", CR, LF, NUL, absolute URLs); strips the caller's
-//     credentials, cookies, hop-by-hop and X-Forwarded-* headers; follows no
-//     redirect (the 3xx goes back to the caller, SEC-41); drops Set-Cookie and
-//     authentication headers from responses (SEC-44); and streams bodies both
-//     ways under size limits.
+// Tokens are attached by [upstream.Transport], which actions and the
+// organisation mapping share: it takes the bearer token from the broker,
+// refuses any URL outside the provider's configured API base (SEC-40), and
+// on a 401 forces one refresh and retries once. [Proxy], the reverse proxy
+// handler, runs it under [httputil.ReverseProxy]. It refuses, before any
+// dial, a path that could leave the API base (dot segments under any
+// normalisation a server might apply: percent-decoding once or more,
+// overlong UTF-8, NFKC and Unicode full stops, ";" parameters, trailing
+// spaces; backslashes, "@", "//", CR, LF, NUL, absolute URLs), a method not
+// in [Methods] (405) and a protocol upgrade; forwards only the request
+// headers of [ForwardedHeaders]; follows no redirect (the 3xx goes back to
+// the caller, SEC-41); drops Set-Cookie and authentication headers from
+// responses (SEC-44); and streams bodies both ways under size limits. Its
+// errors have the API's shape (package httpapi).
 //
 // A 401 is retried only when the request body can be sent again: requests
 // without a body, and requests whose body is at most [Options.ReplayLimit]

@@ -45,7 +45,7 @@ func newEnv(t *testing.T, to testenv.Options, po proxy.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := api.New(api.Options{Broker: e.Broker, Store: e.Store, Logger: log})
+	a := api.New(api.Options{Broker: e.Broker, Store: e.Store, Logger: log, Registry: e.reg})
 	e.srv = httptest.NewServer(px.Mount(a, a))
 	t.Cleanup(e.srv.Close)
 	e.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -19,7 +19,9 @@ import (
 
 	"github.com/grantd/grantd/internal/api"
 	"github.com/grantd/grantd/internal/broker"
+	"github.com/grantd/grantd/internal/httpapi"
 	"github.com/grantd/grantd/internal/provider"
+	"github.com/grantd/grantd/internal/upstream"
 )
 
 // Default limits of a [Proxy].
@@ -32,9 +34,9 @@ const (
 
 // Options configures a [Proxy]. Tokens and Providers are required.
 type Options struct {
-	Tokens    Tokens
+	Tokens    upstream.Tokens
 	Providers *provider.Registry
-	// Base sends requests upstream (default [NewBaseTransport]()).
+	// Base sends requests upstream (default [upstream.NewBaseTransport]()).
 	Base http.RoundTripper
 	// Logger receives refused, failed and aborted requests (default: discarded).
 	Logger *slog.Logger
@@ -61,7 +63,7 @@ type Options struct {
 // Proxy is the authenticated reverse proxy. Create it with [New]; it is
 // safe for concurrent use.
 type Proxy struct {
-	tokens    Tokens
+	tokens    upstream.Tokens
 	providers *provider.Registry
 	log       *slog.Logger
 	rp        *httputil.ReverseProxy
@@ -95,7 +97,7 @@ func New(opts Options) (*Proxy, error) {
 	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:        rewrite,
-		Transport:      &Transport{Tokens: opts.Tokens, Providers: opts.Providers, Base: opts.Base, Logger: opts.Logger},
+		Transport:      &upstream.Transport{Tokens: opts.Tokens, Providers: opts.Providers, Base: opts.Base, Logger: opts.Logger},
 		FlushInterval:  -1, // stream as the upstream sends
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
@@ -131,18 +133,21 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	tenantID, ok := api.TenantFrom(r.Context())
 	if !ok {
-		return &api.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Msg: "an API key is required"}
+		return &httpapi.Error{Status: http.StatusUnauthorized, Code: httpapi.CodeUnauthorized, Message: "an API key is required"}
+	}
+	if err := checkRequest(w, r); err != nil {
+		return err
 	}
 	connID, rest, err := splitPath(r.URL.EscapedPath())
 	if err == nil {
 		err = checkRest(rest)
 	}
 	if err != nil {
-		return &api.Error{Status: http.StatusBadRequest, Code: "invalid_path", Msg: err.Error(), Err: err}
+		return &httpapi.Error{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidPath, Message: err.Error(), Err: err}
 	}
 	if r.ContentLength > p.maxReq {
-		return &api.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
-			Msg: fmt.Sprintf("the request body is larger than %d bytes", p.maxReq)}
+		return &httpapi.Error{Status: http.StatusRequestEntityTooLarge, Code: httpapi.CodeRequestTooLarge,
+			Message: fmt.Sprintf("the request body is larger than %d bytes", p.maxReq)}
 	}
 	tok, err := p.tokens.TenantToken(r.Context(), tenantID, connID)
 	if err != nil {
@@ -158,7 +163,7 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	target, err := join(base, rest, r.URL.RawQuery)
 	if err != nil {
-		return &api.Error{Status: http.StatusBadRequest, Code: "invalid_path", Msg: err.Error(), Err: err}
+		return &httpapi.Error{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidPath, Message: err.Error(), Err: err}
 	}
 	if err := p.prepareBody(w, r); err != nil {
 		return err
@@ -168,7 +173,10 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request) error {
 	defer cancel(nil)
 	timer := time.AfterFunc(p.timeout, func() { cancel(errHeaderTimeout) })
 	ex := &exchange{target: target, stopWait: timer.Stop}
-	ctx = context.WithValue(WithToken(ctx, tok), exchangeKey{}, ex)
+	ctx = context.WithValue(upstream.WithToken(ctx, tok), exchangeKey{}, ex)
+	// The upstream's response gets its own nosniff (modifyResponse), and
+	// an error its own (httpapi.WriteError): exactly one either way.
+	delete(w.Header(), "X-Content-Type-Options")
 	p.rp.ServeHTTP(w, r.WithContext(ctx))
 	timer.Stop()
 	p.metrics.observe(tok.Provider, ex.status, time.Since(start))
@@ -190,7 +198,7 @@ func (p *Proxy) prepareBody(w http.ResponseWriter, r *http.Request) error {
 		if big, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return tooLarge(big)
 		}
-		return &api.Error{Status: http.StatusBadRequest, Code: "invalid_request", Msg: "the request body could not be read", Err: err}
+		return &httpapi.Error{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidRequest, Message: "the request body could not be read", Err: err}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
@@ -198,30 +206,20 @@ func (p *Proxy) prepareBody(w http.ResponseWriter, r *http.Request) error {
 }
 
 func tooLarge(err *http.MaxBytesError) error {
-	return &api.Error{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large",
-		Msg: fmt.Sprintf("the request body is larger than %d bytes", err.Limit), Err: err}
+	return &httpapi.Error{Status: http.StatusRequestEntityTooLarge, Code: httpapi.CodeRequestTooLarge,
+		Message: fmt.Sprintf("the request body is larger than %d bytes", err.Limit), Err: err}
 }
 
-// strippedPrefixes are request headers a caller must never get through: its
-// own credentials for grantd, cookies, and forwarding claims (SEC-42, SEC-53).
-var strippedRequest = []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2", "Forwarded", "X-Real-Ip", "True-Client-Ip"}
-
-// rewrite builds the outgoing request. ProxyRequest has already removed
-// hop-by-hop headers and X-Forwarded-*; no X-Forwarded-For is added, since
-// the provider has no use for the caller's address.
+// rewrite builds the outgoing request. Only the headers of
+// [ForwardedHeaders] go through (SEC-42, SEC-53); ProxyRequest has already
+// removed hop-by-hop headers and X-Forwarded-*, and no X-Forwarded-For is
+// added, since the provider has no use for the caller's address.
 func rewrite(pr *httputil.ProxyRequest) {
 	ex := pr.In.Context().Value(exchangeKey{}).(*exchange)
 	pr.Out.URL = ex.target
 	pr.Out.Host = ""
 	h := pr.Out.Header
-	for _, k := range strippedRequest {
-		delete(h, k)
-	}
-	for k := range h {
-		if strings.HasPrefix(k, "X-Grantd-") || strings.HasPrefix(k, "X-Forwarded-") {
-			delete(h, k)
-		}
-	}
+	filterHeaders(h)
 	if _, ok := h["User-Agent"]; !ok {
 		h["User-Agent"] = []string{""} // no Go default user agent
 	}
@@ -286,11 +284,11 @@ func (b *limitedBody) Close() error { return b.rc.Close() }
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	ex, _ := r.Context().Value(exchangeKey{}).(*exchange)
 	cause := context.Cause(r.Context())
-	var ae *api.Error
+	var ae *httpapi.Error
 	var netErr net.Error
 	switch {
 	case errors.Is(cause, errHeaderTimeout):
-		ae = &api.Error{Status: http.StatusGatewayTimeout, Code: "upstream_timeout", Err: err}
+		ae = &httpapi.Error{Status: http.StatusGatewayTimeout, Code: httpapi.CodeUpstreamTimeout, Err: err}
 	case isBrokerError(err):
 		// A token lookup or forced refresh failed: the broker's code
 		// (needs_reauth, not_found, …) says what to do.
@@ -298,44 +296,30 @@ func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) 
 		big, _ := errors.AsType[*http.MaxBytesError](err)
 		err = tooLarge(big)
 	case errors.Is(err, errResponseTooLarge):
-		ae = &api.Error{Status: http.StatusBadGateway, Code: "upstream_response_too_large", Err: err}
-	case errors.Is(err, ErrOffBase):
-		ae = &api.Error{Status: http.StatusBadRequest, Code: "invalid_path", Msg: "the path leaves the API base", Err: err}
+		ae = &httpapi.Error{Status: http.StatusBadGateway, Code: httpapi.CodeUpstreamResponseTooLarge, Err: err}
+	case errors.Is(err, upstream.ErrOffBase):
+		ae = &httpapi.Error{Status: http.StatusBadRequest, Code: httpapi.CodeInvalidPath, Message: "the path leaves the API base", Err: err}
 	case errors.As(err, &netErr) && netErr.Timeout():
-		ae = &api.Error{Status: http.StatusGatewayTimeout, Code: "upstream_timeout", Err: err}
+		ae = &httpapi.Error{Status: http.StatusGatewayTimeout, Code: httpapi.CodeUpstreamTimeout, Err: err}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The caller went away: nobody reads this answer.
-		ae = &api.Error{Status: statusClientClosed, Code: "client_closed", Msg: "client closed the request", Err: err}
+		ae = &httpapi.Error{Status: httpapi.StatusClientClosed, Code: httpapi.CodeClientClosed, Message: "client closed the request", Err: err}
 	default:
-		ae = &api.Error{Status: http.StatusBadGateway, Code: "upstream_unreachable", Err: err}
+		ae = &httpapi.Error{Status: http.StatusBadGateway, Code: httpapi.CodeUpstreamUnreachable, Err: err}
 	}
 	if ae != nil {
 		err = ae
 	}
 	if ex != nil {
 		ex.stopWait()
-		ex.status = statusOf(err)
+		ex.status = httpapi.StatusOf(err)
 	}
-	api.WriteError(w, r, err)
+	httpapi.WriteError(w, r, err)
 }
-
-// statusClientClosed is recorded (nginx's 499) when the caller went away.
-const statusClientClosed = 499
 
 func isBrokerError(err error) bool {
 	_, ok := errors.AsType[*broker.Error](err)
 	return ok
-}
-
-// statusOf is the status [api.WriteError] gives err, for the metrics.
-func statusOf(err error) int {
-	if e, ok := errors.AsType[*api.Error](err); ok && e.Status != 0 {
-		return e.Status
-	}
-	if e, ok := errors.AsType[*broker.Error](err); ok {
-		return api.BrokerStatus(e.Code)
-	}
-	return http.StatusInternalServerError
 }
 
 // bufferPool recycles the 32 KiB copy buffers of the ReverseProxy.
@@ -352,7 +336,7 @@ func (bufferPool) Put(b []byte) { copyBufs.Put((*[32 << 10]byte)(b)) }
 // kin out of paths (answering with a redirect), and such paths must instead
 // be refused with 400 (SEC-40).
 func (p *Proxy) Mount(s *api.Server, next http.Handler) http.Handler {
-	h := s.RequireTenant(p.Serve)
+	h := s.RequireTenant(Route, p.Serve)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, Prefix) || strings.HasPrefix(r.URL.RawPath, Prefix) {
 			h.ServeHTTP(w, r)

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grantd/grantd/internal/proxy"
 	"github.com/grantd/grantd/internal/testenv"
+	"github.com/grantd/grantd/internal/upstream"
 )
 
 // trustedCA is the CA this test binary's system roots hold: TestMain writes
@@ -37,10 +37,10 @@ func TestMain(m *testing.M) {
 }
 
 // getTLS sends GET /companies with a bearer token to base through a fresh
-// proxy.NewBaseTransport, the transport grantd uses towards provider APIs.
+// upstream.NewBaseTransport, the transport grantd uses towards provider APIs.
 func getTLS(t *testing.T, base string) error {
 	t.Helper()
-	tr := proxy.NewBaseTransport()
+	tr := upstream.NewBaseTransport()
 	t.Cleanup(tr.CloseIdleConnections)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/v1/companies", nil)
 	if err != nil {
@@ -59,7 +59,7 @@ func getTLS(t *testing.T, base string) error {
 }
 
 // TestBaseTransportTLSValidationSEC50 calls HTTPS provider APIs whose
-// certificates are wrong in one way each through proxy.NewBaseTransport.
+// certificates are wrong in one way each through upstream.NewBaseTransport.
 // Only the correct certificate from the trusted CA gets a request through;
 // every other connection fails with a certificate error and the access
 // token never reaches the server (SEC-50).

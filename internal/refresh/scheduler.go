@@ -52,7 +52,7 @@ type Claims interface {
 type Scheduler struct {
 	Broker Broker
 	// Store is where due rows are claimed (default Broker.Store()).
-	Store Claims
+	Store  Claims
 	Logger *slog.Logger
 	// Clock drives the sleeps and reads the time (default: the broker's
 	// Now, with real timers); it must tell the same time as the broker.
@@ -209,7 +209,7 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time, free int, busy, fr
 }
 
 // sleep returns how long to sleep at now: until the earliest scheduled
-// refresh, at most Interval.
+// refresh, at most Interval and LeaseTTL.
 func (s *Scheduler) sleep(ctx context.Context, now time.Time) time.Duration {
 	next, err := s.Store.NextRefreshDue(ctx, now)
 	if err != nil {
@@ -218,10 +218,12 @@ func (s *Scheduler) sleep(ctx context.Context, now time.Time) time.Duration {
 		}
 		return s.Interval
 	}
+	// Rows under another replica's live lease are not in next; if that
+	// replica died, its claims lapse within a lease, so look again by then.
 	if next.IsZero() {
-		return s.Interval
+		return min(s.Interval, s.LeaseTTL)
 	}
-	return min(next.Sub(now), s.Interval)
+	return min(next.Sub(now), s.Interval, s.LeaseTTL)
 }
 
 // housekeeping purges expired connect sessions and sends the reauth

@@ -45,15 +45,27 @@ type Tenant struct {
 // APIKey is a tenant's credential for the HTTP API. Only a hash of the key
 // is stored; the key itself is shown once at creation.
 type APIKey struct {
-	ID        string
-	TenantID  string
-	Hash      []byte // SHA-256 of the full key
-	Prefix    string // the first characters, to recognise a key in lists
+	ID       string
+	TenantID string
+	Hash     []byte // SHA-256 of the full key
+	Prefix   string // the first characters, to recognise a key in lists
+	// Name is the tenant's label for the key ("billing job", "ci").
+	Name      string
 	CreatedAt time.Time
+	// LastUsedAt is when the key last authenticated a request, written at
+	// most about once a minute; zero: never.
+	LastUsedAt time.Time
+	// ExpiresAt is when the key stops working; zero: never.
+	ExpiresAt time.Time
 }
 
+// AllTenants is the entry of [Integration.Tenants] that lets every tenant
+// use an operator integration.
+const AllTenants = "*"
+
 // Integration is one OAuth client registered with a provider. TenantID is
-// empty for an operator-owned integration shared by every tenant.
+// empty for an operator-owned integration, which the tenants named by
+// Tenants may use.
 type Integration struct {
 	ID           string
 	TenantID     string
@@ -70,8 +82,16 @@ type Integration struct {
 	// other grants. AAD "integration:<id>:partner_token".
 	PartnerToken Sealed
 	IsDefault    bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// TenantsListed says that Tenants decides which tenants may use this
+	// operator integration: those it names, or every tenant when it holds
+	// [AllTenants]. When false the provider's grant decides: every tenant
+	// for a delegated (authorization_code) integration, none for an
+	// operator credential (client credentials, a partner token). A
+	// tenant's own integration ignores both.
+	TenantsListed bool
+	Tenants       []string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // ConnectLink is what POST /v1/connect-sessions creates: a page URL a tenant's
@@ -84,8 +104,13 @@ type ConnectLink struct {
 	IntegrationID string
 	ReturnTo      string // already checked against the allow-list
 	ConnectionID  string // set when reauthorizing an existing connection
-	ExpiresAt     time.Time
-	CreatedAt     time.Time
+	// AllowAccountChange lets a reauthorization come back with another
+	// vendor account than the connection's.
+	AllowAccountChange bool
+	ExpiresAt          time.Time
+	CreatedAt          time.Time
+	// UsedAt is when the link produced a connection; a used link is spent.
+	UsedAt time.Time
 }
 
 // ConnectSession is one authorization in flight (after the button is
@@ -107,8 +132,13 @@ type ConnectSession struct {
 	Verifier      Sealed // AAD "connect_session:<id>:verifier"
 	ReturnTo      string
 	ConnectionID  string // reauthorization target, if any
-	ExpiresAt     time.Time
-	CreatedAt     time.Time
+	// LinkID is the connect link the session was started from, spent when
+	// the session produces a connection.
+	LinkID string
+	// AllowAccountChange is the link's: see [ConnectLink].
+	AllowAccountChange bool
+	ExpiresAt          time.Time
+	CreatedAt          time.Time
 }
 
 // Connection is one live grant. Sealed fields are bound to the row with AAD
@@ -148,7 +178,7 @@ type Connection struct {
 	// RefreshStartedAt is when the current refresh token was first sent;
 	// RefreshReplays counts how often it was sent again after an answer was
 	// lost. A non-empty RefreshAttempt with no live lease is a refresh whose
-	// answer nobody stored (see InterruptedRefreshes).
+	// answer nobody stored; the broker schedules such a row at once.
 	RefreshAttempt   string
 	RefreshStartedAt time.Time
 	RefreshReplays   int
@@ -297,9 +327,26 @@ type Store interface {
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context) ([]Tenant, error)
 
+	// DeleteTenant removes the tenant and every row it owns: API keys,
+	// integrations, connect links and sessions, connections (with their
+	// sealed tokens and org mappings), organisations and mapping links, in
+	// one transaction. Events stay as history. It returns ErrNotFound for
+	// an unknown tenant.
+	DeleteTenant(ctx context.Context, id string) error
+
 	CreateAPIKey(ctx context.Context, k APIKey) error
-	// GetAPIKeyByHash returns ErrNotFound for an unknown hash.
+	// GetAPIKeyByHash returns ErrNotFound for an unknown hash. Expiry is
+	// the caller's check.
 	GetAPIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
+	// ListAPIKeys returns the tenant's keys, oldest first.
+	ListAPIKeys(ctx context.Context, tenantID string) ([]APIKey, error)
+	// DeleteAPIKey removes the tenant's key id; ErrNotFound when the
+	// tenant has no such key (another tenant's key included).
+	DeleteAPIKey(ctx context.Context, tenantID, id string) error
+	// TouchAPIKey sets key id's LastUsedAt to now when it is zero or
+	// before notBefore, so a caller bounds the writes (now minus a minute:
+	// at most one a minute). Touching an unknown key is not an error.
+	TouchAPIKey(ctx context.Context, id string, now, notBefore time.Time) error
 
 	CreateIntegration(ctx context.Context, in Integration) error
 	GetIntegration(ctx context.Context, id string) (Integration, error)
@@ -310,6 +357,14 @@ type Store interface {
 
 	CreateConnectLink(ctx context.Context, l ConnectLink) error
 	GetConnectLinkByTokenHash(ctx context.Context, hash []byte) (ConnectLink, error)
+	// SpendConnectLink sets link id's UsedAt to now if it is unused, and
+	// returns ErrConflict when it was already spent (of two concurrent
+	// callers exactly one succeeds) and ErrNotFound for an unknown id.
+	SpendConnectLink(ctx context.Context, id string, now time.Time) error
+	// CountConnectLinks returns how many of the tenant's connect links
+	// created at or after since are stored, and the creation time of the
+	// oldest of them (zero when there is none).
+	CountConnectLinks(ctx context.Context, tenantID string, since time.Time) (n int, oldest time.Time, err error)
 
 	CreateConnectSession(ctx context.Context, s ConnectSession) error
 	// ConsumeConnectSession atomically deletes and returns the session with
@@ -317,7 +372,9 @@ type Store interface {
 	// caller's check.
 	ConsumeConnectSession(ctx context.Context, stateHash []byte) (ConnectSession, error)
 	// DeleteExpired removes connect sessions and links that expired before
-	// now and returns how many rows went.
+	// now and returns how many rows went. A connect link is kept for at
+	// least an hour after its creation, so that CountConnectLinks can
+	// count an hour's links whatever their lifetime.
 	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 
 	// CreateConnection stores c with Version 1.
@@ -346,22 +403,12 @@ type Store interface {
 	// request named attempt is about to send refreshToken: it sets
 	// RefreshAttempt and, when no attempt was journaled, RefreshStartedAt
 	// to now and RefreshReplays to 0, else adds one to RefreshReplays. It
+	// also makes the row due at now (NextRefreshAt), so that if its answer
+	// is never stored, ClaimDue finds it as soon as the lease lapses. It
 	// writes only while owner holds an unexpired lease and the row still
 	// holds refreshToken, returning [ErrConflict] otherwise, and like the
 	// lease it does not change Version. It returns the row as written.
 	JournalRefresh(ctx context.Context, id, owner, attempt string, refreshToken Sealed, now time.Time) (Connection, error)
-	// InterruptedRefreshes lists active connections with a refresh journal
-	// entry (RefreshAttempt), no lease live at now and no backoff pending
-	// (NextAttemptAt not after now): refreshes whose process died or gave
-	// up between sending and storing. Oldest first; a
-	// limit of zero or less means no limit.
-	InterruptedRefreshes(ctx context.Context, now time.Time, limit int) ([]Connection, error)
-	// DueForRefresh lists active connections whose access token expires
-	// before accessBefore, whose idle lifetime ends before idleBefore while
-	// a refresh can still extend it (it ends before the absolute lifetime),
-	// or whose absolute lifetime ended at now, so the sweep marks them
-	// needs_reauth.
-	DueForRefresh(ctx context.Context, now, accessBefore, idleBefore time.Time, limit int) ([]Connection, error)
 	// ClaimDue leases to owner until the given time, in one conditional
 	// write, up to limit active connections whose NextRefreshAt is set and
 	// not after now and on which no lease is live at now (a lease is live

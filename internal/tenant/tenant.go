@@ -53,8 +53,38 @@ func Create(ctx context.Context, st store.Store, name string, now time.Time) (st
 // stay valid. It returns an error wrapping [store.ErrNotFound] when the
 // tenant does not exist.
 func NewKey(ctx context.Context, st store.Store, tenantID string, now time.Time) (string, error) {
+	_, key, err := CreateKey(ctx, st, tenantID, KeyOptions{}, now)
+	return key, err
+}
+
+// KeyOptions describe a new API key.
+type KeyOptions struct {
+	// Name labels the key in lists ("billing job"); at most 100 bytes.
+	Name string
+	// ExpiresAt is when the key stops working; zero means never. It must
+	// be after now.
+	ExpiresAt time.Time
+}
+
+// maxKeyNameLen bounds a key's name.
+const maxKeyNameLen = 100
+
+// CreateKey creates another API key for tenantID with opts and returns
+// the stored row and the key, which is not stored and cannot be shown
+// again. Earlier keys stay valid, so a key is rotated by creating a new
+// one, switching to it, and revoking the old one with [RevokeKey]. It
+// returns an error wrapping [store.ErrNotFound] when the tenant does not
+// exist and [ErrInvalidKeyOptions] for bad options.
+func CreateKey(ctx context.Context, st store.Store, tenantID string, opts KeyOptions, now time.Time) (store.APIKey, string, error) {
+	opts.Name = strings.TrimSpace(opts.Name)
+	if len(opts.Name) > maxKeyNameLen {
+		return store.APIKey{}, "", fmt.Errorf("%w: name is longer than %d bytes", ErrInvalidKeyOptions, maxKeyNameLen)
+	}
+	if !opts.ExpiresAt.IsZero() && !opts.ExpiresAt.After(now) {
+		return store.APIKey{}, "", fmt.Errorf("%w: expires_at must be in the future", ErrInvalidKeyOptions)
+	}
 	if _, err := st.GetTenant(ctx, tenantID); err != nil {
-		return "", fmt.Errorf("new key for tenant %s: %w", tenantID, err)
+		return store.APIKey{}, "", fmt.Errorf("new key for tenant %s: %w", tenantID, err)
 	}
 	key := generate()
 	k := store.APIKey{
@@ -62,12 +92,35 @@ func NewKey(ctx context.Context, st store.Store, tenantID string, now time.Time)
 		TenantID:  tenantID,
 		Hash:      HashKey(key),
 		Prefix:    key[:shownPrefixLen],
+		Name:      opts.Name,
 		CreatedAt: now.UTC(),
+		ExpiresAt: opts.ExpiresAt.UTC(),
+	}
+	if opts.ExpiresAt.IsZero() {
+		k.ExpiresAt = time.Time{}
 	}
 	if err := st.CreateAPIKey(ctx, k); err != nil {
-		return "", fmt.Errorf("store key for tenant %s: %w", tenantID, err)
+		return store.APIKey{}, "", fmt.Errorf("store key for tenant %s: %w", tenantID, err)
 	}
-	return key, nil
+	return k, key, nil
+}
+
+// ErrInvalidKeyOptions is wrapped by CreateKey's errors about its options.
+var ErrInvalidKeyOptions = errors.New("invalid key options")
+
+// RevokeKey deletes tenantID's key keyID, which stops working at once in
+// this process and within the API's key cache TTL elsewhere. Another
+// tenant's key is [store.ErrNotFound].
+func RevokeKey(ctx context.Context, st store.Store, tenantID, keyID string) error {
+	if err := st.DeleteAPIKey(ctx, tenantID, keyID); err != nil {
+		return fmt.Errorf("revoke key %s: %w", keyID, err)
+	}
+	return nil
+}
+
+// Expired reports whether k no longer works at now.
+func Expired(k store.APIKey, now time.Time) bool {
+	return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)
 }
 
 // HashKey returns the SHA-256 of key, as stored in [store.APIKey.Hash].

@@ -45,6 +45,9 @@ type Options struct {
 	Now func() time.Time
 	// OnEvent is the broker's [broker.Options.OnEvent].
 	OnEvent func(store.Event)
+	// Postgres puts the store on a scratch PostgreSQL schema
+	// (GRANTD_TEST_POSTGRES) instead of a SQLite file.
+	Postgres bool
 	// Broker, when set, edits each broker's options before it is built
 	// (margins, throttles).
 	Broker func(*broker.Options)
@@ -69,7 +72,7 @@ type Env struct {
 	// through.
 	Integration store.Integration
 	Logger      *slog.Logger
-	// DSN names the SQLite database, for [Env.Replica].
+	// DSN names the database (SQLite or PostgreSQL), for [Env.Replica].
 	DSN string
 
 	opts Options
@@ -83,7 +86,12 @@ func New(t testing.TB, opts Options) *Env {
 		log = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	sb, ep := sandboxtest.Start(t, opts.Sandbox)
-	e := &Env{Sandbox: sb, Endpoints: ep, Logger: log, DSN: storetest.NewSQLite(t), opts: opts}
+	e := &Env{Sandbox: sb, Endpoints: ep, Logger: log, opts: opts}
+	if opts.Postgres {
+		e.DSN = storetest.NewPostgres(t)
+	} else {
+		e.DSN = storetest.NewSQLite(t)
+	}
 	e.Store = e.openStore(t)
 
 	key, err := vault.GenerateKey(1)

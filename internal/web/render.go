@@ -69,10 +69,12 @@ func codeStatus(c broker.Code) int {
 		return http.StatusForbidden
 	case broker.CodeNotFound:
 		return http.StatusNotFound
-	case broker.CodeLinkExpired:
+	case broker.CodeLinkExpired, broker.CodeLinkUsed:
 		return http.StatusGone
-	case broker.CodeNeedsReauth:
+	case broker.CodeNeedsReauth, broker.CodeAccountMismatch:
 		return http.StatusConflict
+	case broker.CodeRateLimited:
+		return http.StatusTooManyRequests
 	case broker.CodeAuthorizeError, broker.CodeTokenResponse, broker.CodeIDToken, broker.CodeUpstream:
 		return http.StatusBadGateway
 	case broker.CodeUpstreamDown:
@@ -89,7 +91,14 @@ var titles = map[int]string{
 	http.StatusConflict:            "Reauthorization needed",
 	http.StatusBadGateway:          "The provider did not complete the connection",
 	http.StatusServiceUnavailable:  "The provider could not be reached",
+	http.StatusTooManyRequests:     "Too many requests",
 	http.StatusInternalServerError: "Something went wrong",
+}
+
+// codeTitles replace the status's title for the codes that need their own.
+var codeTitles = map[broker.Code]string{
+	broker.CodeLinkUsed:        "This link was already used",
+	broker.CodeAccountMismatch: "A different account signed in",
 }
 
 // fail is the pages' one error adapter: it logs the cause and shows the
@@ -106,7 +115,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		level = slog.LevelError
 	}
 	h.log.Log(r.Context(), level, "page error", "route", r.Pattern, "status", status, "code", string(code), "err", err)
-	h.page(w, r, status, "error", errorPage{Title: titles[status], Message: msg, Code: string(code)})
+	title := titles[status]
+	if t, ok := codeTitles[code]; ok {
+		title = t
+	}
+	h.page(w, r, status, "error", errorPage{Title: title, Message: msg, Code: string(code)})
 }
 
 // sentence capitalises msg and ends it with a full stop.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/grantd/grantd/internal/broker"
 )
@@ -105,9 +106,15 @@ func csp(formOrigin string) string {
 		"; frame-ancestors 'none'; base-uri 'none'"
 }
 
-// staticFiles lets the stylesheet be cached, unlike the pages.
+// staticFiles lets the stylesheet be cached, unlike the pages, and serves
+// files only: a directory (any path ending in "/", "/static/" itself
+// included) is 404, never a listing of what the binary embeds.
 func staticFiles(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		next.ServeHTTP(w, r)
 	})

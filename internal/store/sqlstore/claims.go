@@ -14,9 +14,10 @@ import (
 
 // The refresh schedule (migration 009): every active connection carries
 // next_refresh_at, and schedulers claim the due ones through the partial
-// index connections_refresh_due (next_refresh_at, id) WHERE status =
-// 'active'. The status is written as a literal, not a parameter, so that
-// both planners can prove the index's condition from the query's.
+// index connections_refresh_due (next_refresh_at, id, …) WHERE status =
+// 'active', whose order is the claim's. The status is written as a
+// literal, not a parameter, so that both planners can prove the index's
+// condition from the query's.
 
 // claimable selects active rows due at $1 that no live lease holds. A
 // lease is live while lease_expires_at is after $1, so a row leased until

@@ -214,25 +214,6 @@ func (db *DB) ReleaseLease(ctx context.Context, id, owner string) error {
 	return nil
 }
 
-// DueForRefresh lists active connections whose access token expires before
-// accessBefore, whose idle lifetime ends before idleBefore and before the
-// absolute lifetime (once the idle deadline is capped at the absolute end,
-// a refresh cannot extend it, and refreshing on every sweep would only
-// rotate the token), or whose absolute lifetime ended at now. Most urgent
-// first. A zero time matches nothing, as does an unknown (zero) expiry. A
-// limit of zero or less means no limit.
-func (db *DB) DueForRefresh(ctx context.Context, now, accessBefore, idleBefore time.Time, limit int) ([]store.Connection, error) {
-	q := `SELECT ` + connectionCols + ` FROM connections
-	WHERE status = $1 AND (access_expires_at < $2
-	OR (refresh_idle_expires_at < $3
-		AND (refresh_expires_at IS NULL OR refresh_idle_expires_at < refresh_expires_at))
-	OR refresh_expires_at <= $4)
-	ORDER BY COALESCE(access_expires_at, refresh_idle_expires_at), id`
-	args := []any{string(store.StatusActive), db.d.timeArg(accessBefore), db.d.timeArg(idleBefore), db.d.timeArg(now)}
-	rows, err := db.queryLimit(ctx, q, limit, args...)
-	return collectConnections("due for refresh", rows, err)
-}
-
 // JournalRefresh writes the refresh journal for attempt in one conditional
 // UPDATE that requires owner's live lease and the refresh token about to
 // be sent; it does not change Version.
@@ -243,6 +224,7 @@ func (db *DB) JournalRefresh(ctx context.Context, id, owner, attempt string, ref
 	c, err := scanConnection(db.w.QueryRowContext(ctx, `UPDATE connections SET
 	refresh_started_at = CASE WHEN refresh_attempt = '' THEN $4 ELSE refresh_started_at END,
 	refresh_replays = CASE WHEN refresh_attempt = '' THEN 0 ELSE refresh_replays + 1 END,
+	next_refresh_at = $4,
 	refresh_attempt = $3
 	WHERE id = $1 AND lease_owner = $2 AND lease_expires_at > $4 AND refresh_token = $5
 	RETURNING `+connectionCols,
@@ -254,20 +236,6 @@ func (db *DB) JournalRefresh(ctx context.Context, id, owner, attempt string, ref
 		return store.Connection{}, fmt.Errorf("journal refresh of %s: %w", id, err)
 	}
 	return c, nil
-}
-
-// InterruptedRefreshes lists active connections whose refresh journal names
-// an attempt, whose lease is free or expired at now, and whose backoff (a
-// replay waiting inside the reuse interval) is over, oldest attempt first. A limit of zero or less means no limit.
-func (db *DB) InterruptedRefreshes(ctx context.Context, now time.Time, limit int) ([]store.Connection, error) {
-	q := `SELECT ` + connectionCols + ` FROM connections
-	WHERE status = $1 AND refresh_attempt <> ''
-	AND (lease_owner = '' OR lease_expires_at IS NULL OR lease_expires_at < $2)
-	AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
-	ORDER BY refresh_started_at, id`
-	args := []any{string(store.StatusActive), db.d.timeArg(now)}
-	rows, err := db.queryLimit(ctx, q, limit, args...)
-	return collectConnections("interrupted refreshes", rows, err)
 }
 
 // DueForReauthNotice lists active connections whose absolute lifetime ends

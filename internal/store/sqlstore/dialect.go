@@ -25,8 +25,9 @@ type dialect struct {
 	// queries. SQLite, without statistics, estimates an equality on status
 	// as more selective than the partial index's range and would read
 	// every active row through connections_reauth_due and sort them;
-	// INDEXED BY makes it read connections_refresh_due, or fail loudly if
-	// a schema change ever makes that impossible.
+	// INDEXED BY makes it read connections_refresh_due (which on SQLite
+	// covers the claim's conditions), or fail loudly if a schema change
+	// ever makes that impossible.
 	dueIndex string
 	// unixMicros selects INTEGER unix microseconds (SQLite) instead of
 	// native TIMESTAMPTZ values (PostgreSQL).

@@ -5,18 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/grantd/grantd/internal/store"
 )
 
 // testRefreshJournal checks that the refresh journal round-trips through
-// CreateConnection and UpdateConnection, and that InterruptedRefreshes
-// lists exactly the active rows with a journal entry and no live lease
-// (RT-04).
+// CreateConnection and UpdateConnection (RT-04). Interrupted refreshes
+// are found by the schedule: the broker makes a journaled row due at once,
+// and ClaimDue takes it once its lease lapses (see testClaimDue).
 func testRefreshJournal(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	now := at(time.Hour)
 	withAttempt := func(id string, started time.Duration) store.Connection {
 		c := newConnection(id, "t1", 0)
 		c.RefreshAttempt = "att_" + id
@@ -48,26 +45,7 @@ func testRefreshJournal(t *testing.T, s store.Store) {
 		t.Errorf("empty journal read back as %q, %v, %d", got.RefreshAttempt, got.RefreshStartedAt, got.RefreshReplays)
 	}
 
-	ids := func(limit int) []string {
-		list, err := s.InterruptedRefreshes(ctx, now, limit)
-		if err != nil {
-			t.Fatalf("InterruptedRefreshes(limit %d) = %v", limit, err)
-		}
-		var out []string
-		for _, c := range list {
-			out = append(out, c.ID)
-		}
-		return out
-	}
-	if diff := cmp.Diff([]string{"lapsed", "free"}, ids(0), cmpOpts); diff != "" {
-		t.Errorf("InterruptedRefreshes (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]string{"lapsed"}, ids(1), cmpOpts); diff != "" {
-		t.Errorf("InterruptedRefreshes(limit 1) (-want +got):\n%s", diff)
-	}
-
-	// Clearing the journal through UpdateConnection takes the row off the
-	// list; writing one puts it on.
+	// The journal is cleared and written through UpdateConnection.
 	if _, err := s.UpdateConnection(ctx, "free", func(c store.Connection) (store.Connection, error) {
 		c.RefreshAttempt, c.RefreshStartedAt, c.RefreshReplays = "", time.Time{}, 0
 		return c, nil
@@ -83,9 +61,6 @@ func testRefreshJournal(t *testing.T, s store.Store) {
 	}
 	if got := mustGet(t, s, "none"); got.RefreshAttempt != "att_none" || got.RefreshReplays != 2 || !got.RefreshStartedAt.Equal(norm(at(0))) || got.ObservedRotation != store.RotationKept {
 		t.Errorf("updated journal read back as %q, %v, %d", got.RefreshAttempt, got.RefreshStartedAt, got.RefreshReplays)
-	}
-	if diff := cmp.Diff([]string{"none", "lapsed"}, ids(0), cmpOpts); diff != "" {
-		t.Errorf("InterruptedRefreshes after updates (-want +got):\n%s", diff)
 	}
 }
 
@@ -118,6 +93,11 @@ func testJournalRefresh(t *testing.T, s store.Store) {
 	if got.RefreshAttempt != "att_1" || !got.RefreshStartedAt.Equal(norm(now)) || got.RefreshReplays != 0 || got.Version != 1 {
 		t.Errorf("first attempt: %q %v %d version %d; want att_1 %v 0 version 1", got.RefreshAttempt, got.RefreshStartedAt, got.RefreshReplays, got.Version, now)
 	}
+	// A journaled row is due at once, so its lapsed lease hands it to
+	// the next claim.
+	if !got.NextRefreshAt.Equal(norm(now)) {
+		t.Errorf("NextRefreshAt after JournalRefresh = %v, want %v", got.NextRefreshAt, now)
+	}
 	later := now.Add(10 * time.Second)
 	got, err = s.JournalRefresh(ctx, "c1", "me", "att_2", c.RefreshToken, later)
 	if err != nil {
@@ -131,5 +111,8 @@ func testJournalRefresh(t *testing.T, s store.Store) {
 	}
 	if _, err := s.JournalRefresh(ctx, "missing", "me", "att_1", c.RefreshToken, now); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("JournalRefresh of a missing row = %v, want ErrConflict", err)
+	}
+	if claimed, err := s.ClaimDue(ctx, "next", now.Add(2*time.Minute), now.Add(3*time.Minute), 10); err != nil || len(claimed) != 1 || claimed[0].RefreshAttempt != "att_2" {
+		t.Errorf("ClaimDue after the lease lapsed = %d rows, %v; want the journaled row", len(claimed), err)
 	}
 }

@@ -183,18 +183,19 @@ func testConsumeConnectSessionConcurrent(t *testing.T, s store.Store) {
 func testDeleteExpired(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	for _, cs := range []store.ConnectSession{
-		newSession("old1", time.Minute), newSession("old2", 2*time.Minute), newSession("fresh", time.Hour),
+		newSession("old1", time.Minute), newSession("old2", 2*time.Minute), newSession("fresh", 2*time.Hour),
 	} {
 		if err := s.CreateConnectSession(ctx, cs); err != nil {
 			t.Fatalf("CreateConnectSession(%q) = %v", cs.ID, err)
 		}
 	}
-	for _, l := range []store.ConnectLink{newLink("old", time.Minute), newLink("fresh", time.Hour)} {
+	for _, l := range []store.ConnectLink{newLink("old", time.Minute), newLink("fresh", 2*time.Hour)} {
 		if err := s.CreateConnectLink(ctx, l); err != nil {
 			t.Fatalf("CreateConnectLink(%q) = %v", l.ID, err)
 		}
 	}
-	now := at(10 * time.Minute)
+	// A link is kept an hour after its creation (for CountConnectLinks).
+	now := at(70 * time.Minute)
 	got, err := s.DeleteExpired(ctx, now)
 	if err != nil {
 		t.Fatalf("DeleteExpired = %v", err)

@@ -42,7 +42,6 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UpdateConnectionFuncError", testUpdateConnectionFuncError},
 		{"Leases", testLeases},
 		{"LeaseConcurrent", testLeaseConcurrent},
-		{"DueForRefresh", testDueForRefresh},
 		{"RefreshJournal", testRefreshJournal},
 		{"JournalRefresh", testJournalRefresh},
 		{"DueForReauthNotice", testDueForReauthNotice},
@@ -56,6 +55,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Deliveries", testDeliveries},
 		{"PruneDeliveries", testPruneDeliveries},
 		{"ClaimDeliveriesConcurrent", testClaimDeliveriesConcurrent},
+		{"IntegrationTenants", testIntegrationTenants},
+		{"APIKeyLifecycle", testAPIKeyLifecycle},
+		{"SpendConnectLink", testSpendConnectLink},
+		{"CountConnectLinks", testCountConnectLinks},
+		{"DeleteTenant", testDeleteTenant},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))

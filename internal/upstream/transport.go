@@ -1,4 +1,4 @@
-package proxy
+package upstream
 
 import (
 	"context"
@@ -28,11 +28,11 @@ var _ Tokens = (*broker.Broker)(nil)
 
 // ErrOffBase is returned when a request's URL is not under the API base of
 // the connection's provider; the token is not sent (SEC-40).
-var ErrOffBase = errors.New("proxy: url outside the provider's api base")
+var ErrOffBase = errors.New("upstream: url outside the provider's api base")
 
 // ErrNoConnection is returned by [Transport.RoundTrip] for a request whose
 // context names no connection (see [WithConnection]).
-var ErrNoConnection = errors.New("proxy: request context names no connection")
+var ErrNoConnection = errors.New("upstream: request context names no connection")
 
 // target is the connection a request acts for, carried in its context.
 type target struct {
@@ -202,11 +202,13 @@ func (t *Transport) checkBase(providerName string, u *url.URL) error {
 	if err != nil || base.Host == "" {
 		return fmt.Errorf("%w: provider %q has no usable api base", ErrOffBase, providerName)
 	}
-	return underBase(base, u)
+	return UnderBase(base, u)
 }
 
-// underBase is the SEC-40 check on a final URL.
-func underBase(base, u *url.URL) error {
+// UnderBase is the SEC-40 check on a final URL: u must have base's scheme,
+// host and port, no user info, and a path at or below base's path without
+// "." or ".." segments (encoded or not). Its error wraps [ErrOffBase].
+func UnderBase(base, u *url.URL) error {
 	if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(hostPort(u), hostPort(base)) || u.User != nil || u.Opaque != "" {
 		return fmt.Errorf("%w: host %q", ErrOffBase, u.Host)
 	}
@@ -233,4 +235,16 @@ func hostPort(u *url.URL) string {
 		return u.Host + ":80"
 	}
 	return u.Host
+}
+
+// hasDotSegment reports whether p has a "." or ".." segment, also when the
+// dots are percent-encoded in any case mix.
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		s := strings.ReplaceAll(strings.ToLower(seg), "%2e", ".")
+		if s == "." || s == ".." {
+			return true
+		}
+	}
+	return false
 }

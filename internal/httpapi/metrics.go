@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"strconv"
@@ -8,9 +8,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// metrics are the API's HTTP collectors. Labels are the route pattern and
-// the status only: never a tenant or connection id.
-type metrics struct {
+// Metrics are the HTTP collectors of the routes an [Adapter] serves:
+// grantd_http_requests_total by route and status and
+// grantd_http_request_duration_seconds by route. Labels are the route
+// pattern and the status only: never a tenant or connection id. It is safe
+// for concurrent use.
+type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 
@@ -27,8 +30,9 @@ type routeMetrics struct {
 	vec     *prometheus.CounterVec
 }
 
-func newMetrics(reg *prometheus.Registry) *metrics {
-	m := &metrics{
+// NewMetrics returns the collectors, registered with reg unless it is nil.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "grantd_http_requests_total",
 			Help: "API requests by route pattern and status.",
@@ -46,7 +50,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	return m
 }
 
-func (m *metrics) route(pattern string) *routeMetrics {
+func (m *Metrics) route(pattern string) *routeMetrics {
 	m.mu.RLock()
 	rm, ok := m.routes[pattern]
 	m.mu.RUnlock()

@@ -116,3 +116,24 @@ func TestCPUSeconds(t *testing.T) {
 		t.Errorf("CPU seconds grew %.2f over a 300 ms sleep", slept-now)
 	}
 }
+
+// TestIdleSQLite: with connections stored and none due, a replica sends
+// no refresh request, and both scheduler queries are planned on the
+// refresh schedule's index rather than a scan of the table.
+func TestIdleSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	rep, err := Idle(t.Context(), IdleOptions{Binary: buildGrantd(t), Database: "sqlite", Connections: 500, Workers: 8, Duration: time.Second})
+	if err != nil {
+		t.Fatalf("Idle: %v", err)
+	}
+	if rep.RefreshRequests != 0 || rep.StartMs <= 0 || rep.RSSKB <= 0 || rep.MeasuredSeconds < 1 {
+		t.Errorf("idle = %+v; want 0 refresh requests, a start time, an RSS and at least 1 s measured", rep)
+	}
+	claim, nextDue, ok := strings.Cut(rep.ClaimPlan, "next due:")
+	if !ok || !strings.Contains(claim, "connections_refresh_due") || !strings.Contains(nextDue, "connections_refresh_due") ||
+		strings.Contains(rep.ClaimPlan, "SCAN connections") {
+		t.Errorf("plan:\n%s\nwant both queries on connections_refresh_due, no scan of connections", rep.ClaimPlan)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/grantd/grantd/internal/app"
 	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/vault"
@@ -26,6 +27,12 @@ var seedScopes = []string{"Manage:Pax8Data", "offline_access"}
 // them until [rig.makeDue]. It returns the connection IDs.
 func (r *rig) seed(ctx context.Context, n, tenants int, progress func(done int)) ([]string, error) {
 	now := time.Now().UTC()
+	// The keyring's fingerprint, as grantd records it at its first start,
+	// before any connection exists; without it a replica would check the
+	// keys by reading the stored connections (an older grantd's database).
+	if err := r.st.PutMeta(ctx, app.MetaVaultFingerprint, r.keys.Fingerprint()); err != nil {
+		return nil, fmt.Errorf("record the vault fingerprint: %w", err)
+	}
 	tenantIDs := make([]string, tenants)
 	for i := range tenantIDs {
 		tenantIDs[i] = "ten_storm" + strings.ToLower(rand.Text()[:12])

@@ -23,7 +23,7 @@ func benchServer(b *testing.B, items int, latency time.Duration, requests *atomi
 			var content []Subscription
 			for i := p * size; i < min((p+1)*size, items); i++ {
 				content = append(content, Subscription{ID: fmt.Sprintf("sub-%05d", i), CompanyID: "c1", ProductID: "p1",
-					ProductName: "Microsoft 365 Business Standard", Quantity: Number(i % 50), Price: 12.5, CurrencyCode: "USD",
+					ProductName: "Microsoft 365 Business Standard", Quantity: Number(i % 50), Price: NewAmount(125, -1), CurrencyCode: "USD",
 					Status: SubscriptionActive, BillingTerm: BillingMonthly, StartDate: Time{time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}})
 			}
 			body, err := json.Marshal(Page[Subscription]{Content: content, Page: PageInfo{Size: size, TotalElements: items, TotalPages: total, Number: p}})

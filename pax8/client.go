@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/grantd/grantd/internal/retry"
 )
 
@@ -37,9 +39,8 @@ const (
 // goroutines, and its services share its configuration.
 //
 // The Client does not authenticate by itself: the [http.Client] given to
-// [NewClient] must add the bearer token, as the clients returned by
-// golang.org/x/oauth2's Config.Client and TokenSource do. Tokens therefore
-// never pass through this package and never appear in its errors or logs.
+// [NewClient] must add the bearer token, as the one from
+// [Credentials.Client] does. Tokens never appear in its errors or logs.
 type Client struct {
 	// Companies manages companies (the partner's customers).
 	Companies *CompaniesService
@@ -187,6 +188,9 @@ func idempotent(method string) bool {
 // escaped and starts with "/".
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body, out any) error {
 	if err := c.doRetry(ctx, method, path, q, body, out); err != nil {
+		if te, ok := err.(*TokenError); ok {
+			return te // the request never left: its method and path do not matter
+		}
 		return fmt.Errorf("pax8: %s %s: %w", method, path, err)
 	}
 	return nil
@@ -263,6 +267,15 @@ func (c *Client) attempt(ctx context.Context, method, target string, payload []b
 		if ctx.Err() != nil {
 			return false, 0, ctx.Err()
 		}
+		// No token, so the request never left: retrying would only ask the
+		// token endpoint again (x/oauth2 even probes two auth styles per
+		// try). The credentials need fixing, not a retry.
+		if te, ok := errors.AsType[*TokenError](err); ok {
+			return false, 0, te
+		}
+		if _, ok := errors.AsType[*oauth2.RetrieveError](err); ok {
+			return false, 0, err
+		}
 		// The request may or may not have reached Pax8.
 		return idempotent(method), -1, err
 	}
@@ -270,8 +283,10 @@ func (c *Client) attempt(ctx context.Context, method, target string, payload []b
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 	}()
+	meta := record(ctx, resp, time.Now())
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := parseError(resp)
+		apiErr.RequestID = meta.RequestID
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
 			// 429 means the request was not processed: always safe to repeat.

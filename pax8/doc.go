@@ -4,16 +4,20 @@
 //
 // # Authentication
 //
-// The client does not handle credentials. Give [NewClient] an [*net/http.Client]
-// that adds the bearer token, for example one from golang.org/x/oauth2:
+// [Credentials] fetch partner tokens the way Pax8 documents: a JSON body
+// {client_id, client_secret, audience, grant_type} posted to
+// https://api.pax8.com/v1/token, each token cached until a minute before it
+// expires, one fetch at a time:
 //
-//	cfg := clientcredentials.Config{ClientID: id, ClientSecret: secret,
-//		TokenURL: "https://api.pax8.com/v1/token",
-//		EndpointParams: url.Values{"audience": {"https://api.pax8.com"}}}
-//	c := pax8.NewClient(cfg.Client(ctx))
+//	cred := pax8.Credentials{ClientID: id, ClientSecret: secret}
+//	c := pax8.NewClient(cred.Client(nil))
 //
-// or grantd's broker transport for delegated access. Tokens thus never pass
-// through this package, and none of its errors or logs can contain one.
+// (golang.org/x/oauth2/clientcredentials does not fit: it posts a form,
+// which a token endpoint that follows Pax8's documentation refuses with 415.)
+// When the credentials are refused, each call fails once with a
+// [*TokenError] that says so; it is not retried as a network error would be.
+// For delegated access, give [NewClient] grantd's broker transport instead.
+// Tokens never appear in this package's errors or logs.
 //
 // # Services and pagination
 //
@@ -44,6 +48,24 @@
 // so an order is never placed twice. After [WithMaxRetries] attempts the
 // last error is returned, with RetryAfter set when the server gave one.
 // Every wait ends early when the context is cancelled.
+//
+// Pass a context from [WithResponse] to see a call's [Response]: its
+// headers, request id and rate-limit state. An [*Error] keeps Pax8's
+// instance (the gateway path) and the request id.
+//
+// # Money
+//
+// Every price, cost, amount and total is an [Amount], an exact decimal:
+// 0.1 + 0.2 is 0.3, and a JSON number such as 12.345678901234567890 is read
+// and written digit for digit. [Amount.In] pairs an amount with the
+// object's CurrencyCode as [Money], whose arithmetic refuses to mix
+// currencies. Quantities stay [Number]s; [Amount.MulQuantity] prices them.
+// Amount is built on github.com/shopspring/decimal (arbitrary precision,
+// widely used, no dependencies) rather than math/big directly, which would
+// need our own parsing, rounding and formatting; the library stays an
+// implementation detail behind Amount's methods. Fields Pax8 documents as
+// possibly null are pointers: Rate.EndQuantityRange is nil for "no end of
+// range".
 //
 // # Live API quirks
 //

@@ -34,6 +34,9 @@ type Error struct {
 	Status int `json:"status,omitempty"`
 	// Details lists per-field problems, typically on 400 and 422.
 	Details []ErrorDetail `json:"details,omitempty"`
+	// RequestID is the gateway's id for the request (see [Response]), for
+	// Pax8 support; "" if the response had none.
+	RequestID string `json:"-"`
 	// RetryAfter is the wait the server asked for with Retry-After, if any.
 	// On a 429 that survived every retry, it says when to try again.
 	RetryAfter time.Duration `json:"-"`

@@ -32,11 +32,49 @@ func fakePax8() *httptest.Server {
 		io.Copy(io.Discard, r.Body)
 		fmt.Fprintf(w, `{"id":%q,"quantity":11,"status":"Active","commitment":{"term":"Annual"}}`, r.PathValue("id"))
 	})
+	mux.HandleFunc("POST /v1/token", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Header.Get("Content-Type") != "application/json" {
+			w.WriteHeader(http.StatusUnsupportedMediaType)
+			return
+		}
+		fmt.Fprint(w, `{"access_token":"example-token","expires_in":86400,"token_type":"Bearer"}`)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprintf(w, `{"type":"NOT_FOUND","message":"Not Found","instance":"/public%s","status":404}`, r.URL.Path)
 	})
 	return httptest.NewServer(mux)
+}
+
+func ExampleCredentials() {
+	srv := fakePax8()
+	defer srv.Close()
+	// In production, leave TokenURL empty (DefaultTokenURL) and omit
+	// WithBaseURL.
+	cred := pax8.Credentials{ClientID: "my-client-id", ClientSecret: "my-client-secret", TokenURL: srv.URL + "/v1/token"}
+	c := pax8.NewClient(cred.Client(nil), pax8.WithBaseURL(srv.URL+"/v1"))
+
+	var resp pax8.Response
+	opts := &pax8.CompanyListOptions{ListOptions: pax8.ListOptions{Size: 10}}
+	page, err := c.Companies.List(pax8.WithResponse(context.Background(), &resp), opts)
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	fmt.Println(resp.StatusCode, page.Page.TotalElements, "companies")
+	// Output:
+	// 200 5 companies
+}
+
+func ExampleAmount() {
+	price := pax8.MustParseAmount("12.10")
+	total := price.MulQuantity(3).Add(pax8.MustParseAmount("0.1")).Add(pax8.MustParseAmount("0.2"))
+	fmt.Println(total, total.In("USD"))
+	fmt.Println(total.Cmp(pax8.MustParseAmount("36.6")) == 0)
+	// Output:
+	// 36.60 36.60 USD
+	// true
 }
 
 func ExampleCompaniesService_All() {

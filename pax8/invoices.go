@@ -23,9 +23,9 @@ type InvoiceListOptions struct {
 	InvoiceDateRangeStart Date
 	InvoiceDateRangeEnd   Date
 	DueDate               Date
-	Total                 *float64
-	Balance               *float64
-	CarriedBalance        *float64
+	Total                 *Amount
+	Balance               *Amount
+	CarriedBalance        *Amount
 	CompanyID             string
 }
 
@@ -39,9 +39,9 @@ func (o *InvoiceListOptions) query() (url.Values, ListOptions) {
 	setDate(q, "invoiceDateRangeStart", o.InvoiceDateRangeStart)
 	setDate(q, "invoiceDateRangeEnd", o.InvoiceDateRangeEnd)
 	setDate(q, "dueDate", o.DueDate)
-	setFloat(q, "total", o.Total)
-	setFloat(q, "balance", o.Balance)
-	setFloat(q, "carriedBalance", o.CarriedBalance)
+	setAmount(q, "total", o.Total)
+	setAmount(q, "balance", o.Balance)
+	setAmount(q, "carriedBalance", o.CarriedBalance)
 	setString(q, "companyId", o.CompanyID)
 	return q, o.ListOptions
 }
@@ -121,8 +121,8 @@ func (s *InvoicesService) DraftItems(ctx context.Context, opts *DraftItemListOpt
 	return list[InvoiceItem](ctx, s.c, "/invoices/draftItems", q)
 }
 
-func setFloat(q url.Values, k string, v *float64) {
+func setAmount(q url.Values, k string, v *Amount) {
 	if v != nil {
-		q.Set(k, strconv.FormatFloat(*v, 'f', -1, 64))
+		q.Set(k, v.String())
 	}
 }

@@ -17,7 +17,7 @@ import (
 func TestServiceRequests(t *testing.T) {
 	yes := true
 	offset := 0
-	total := 0.0
+	total := Amount{}
 	cancelAt := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name   string
@@ -146,7 +146,7 @@ func TestServiceRequests(t *testing.T) {
 			reply:  `{"content":[{"productId":"p1","billingTerm":"Annual","commitmentTermInMonths":"12","type":"Volume","rates":[{"partnerBuyRate":145.8,"suggestedRetailPrice":"151.8","startQuantityRange":1,"endQuantityRange":null,"chargeType":"Per Unit"}]}]}`,
 			method: "GET", path: "/v1/products/p1/pricing", query: url.Values{"companyId": {"c1"}},
 			want: []Pricing{{ProductID: "p1", BillingTerm: BillingAnnual, CommitmentTermInMonths: 12, Type: PricingVolume,
-				Rates: []Rate{{PartnerBuyRate: 145.8, SuggestedRetailPrice: 151.8, StartQuantityRange: 1, ChargeType: "Per Unit"}}}},
+				Rates: []Rate{{PartnerBuyRate: MustParseAmount("145.8"), SuggestedRetailPrice: MustParseAmount("151.8"), StartQuantityRange: 1, ChargeType: "Per Unit"}}}},
 		},
 		{
 			name:   "products dependencies",
@@ -198,13 +198,13 @@ func TestServiceRequests(t *testing.T) {
 			call:   func(ctx context.Context, c *Client) (any, error) { return c.Subscriptions.Get(ctx, "s1") },
 			reply:  `{"id":"s1","quantity":"5","price":32.01,"billingStart":"2021-01-01","status":"Active","commitment":{"id":"t1","term":"Annual","endDate":"2022-01-01T00:00:00Z"}}`,
 			method: "GET", path: "/v1/subscriptions/s1", query: url.Values{},
-			want: &Subscription{ID: "s1", Quantity: 5, Price: 32.01, BillingStart: Date{2021, 1, 1}, Status: SubscriptionActive,
+			want: &Subscription{ID: "s1", Quantity: 5, Price: MustParseAmount("32.01"), BillingStart: Date{2021, 1, 1}, Status: SubscriptionActive,
 				CommitmentTerm: &SubscriptionCommitment{ID: "t1", Term: "Annual", EndDate: Time{time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)}}},
 		},
 		{
 			name: "subscriptions update",
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.Subscriptions.Update(ctx, "s1", &SubscriptionUpdate{Quantity: new(Number(11)), Price: new(Number(0))})
+				return c.Subscriptions.Update(ctx, "s1", &SubscriptionUpdate{Quantity: new(Number(11)), Price: new(AmountFromInt(0))})
 			},
 			reply:  `{"id":"s1","quantity":11}`,
 			method: "PUT", path: "/v1/subscriptions/s1", query: url.Values{},
@@ -241,14 +241,14 @@ func TestServiceRequests(t *testing.T) {
 			},
 			reply:  `{"content":[{"id":"i1","total":"9985.96","status":"Nothing Due","invoiceDate":"2025-02-01","dueDate":"2025-02-15"}],"page":{"size":"10","totalElements":"1","totalPages":"1","number":"0"}}`,
 			method: "GET", path: "/v1/invoices", query: url.Values{"status": {"Nothing Due"}, "invoiceDateRangeStart": {"2025-01-01"}, "invoiceDateRangeEnd": {"2025-03-31"}, "total": {"0"}, "companyId": {"c1"}},
-			want: &Page[Invoice]{Content: []Invoice{{ID: "i1", Total: 9985.96, Status: InvoiceNothingDue, InvoiceDate: Date{2025, 2, 1}, DueDate: Date{2025, 2, 15}}}, Page: PageInfo{Size: 10, TotalElements: 1, TotalPages: 1}},
+			want: &Page[Invoice]{Content: []Invoice{{ID: "i1", Total: MustParseAmount("9985.96"), Status: InvoiceNothingDue, InvoiceDate: Date{2025, 2, 1}, DueDate: Date{2025, 2, 15}}}, Page: PageInfo{Size: 10, TotalElements: 1, TotalPages: 1}},
 		},
 		{
 			name:   "invoices get",
 			call:   func(ctx context.Context, c *Client) (any, error) { return c.Invoices.Get(ctx, "i1") },
 			reply:  `{"id":"i1","balance":560470.66,"currencyCode":"USD"}`,
 			method: "GET", path: "/v1/invoices/i1", query: url.Values{},
-			want: &Invoice{ID: "i1", Balance: 560470.66, CurrencyCode: "USD"},
+			want: &Invoice{ID: "i1", Balance: MustParseAmount("560470.66"), CurrencyCode: "USD"},
 		},
 		{
 			name: "invoices items",
@@ -267,7 +267,7 @@ func TestServiceRequests(t *testing.T) {
 			},
 			reply:  `{"content":[{"type":"subscription","salesTax":8}],"page":{"size":10,"totalElements":1,"totalPages":1,"number":0}}`,
 			method: "GET", path: "/v1/invoices/draftItems", query: url.Values{"monthOffset": {"0"}, "companyId": {"c1"}},
-			want: &Page[InvoiceItem]{Content: []InvoiceItem{{Type: "subscription", SalesTax: 8}}, Page: PageInfo{Size: 10, TotalElements: 1, TotalPages: 1}},
+			want: &Page[InvoiceItem]{Content: []InvoiceItem{{Type: "subscription", SalesTax: AmountFromInt(8)}}, Page: PageInfo{Size: 10, TotalElements: 1, TotalPages: 1}},
 		},
 		{
 			name: "usage summaries for a subscription",
@@ -276,7 +276,7 @@ func TestServiceRequests(t *testing.T) {
 			},
 			reply:  `{"content":[{"id":"u1","resourceGroup":"Company 1","currentCharges":100.56,"partnerTotal":86.456}],"page":{"size":10,"totalElements":1,"totalPages":1,"number":0}}`,
 			method: "GET", path: "/v1/subscriptions/s1/usage-summaries", query: url.Values{"resourceGroup": {"Company 1"}, "sort": {"partnerTotal"}},
-			want: &Page[UsageSummary]{Content: []UsageSummary{{ID: "u1", ResourceGroup: "Company 1", CurrentCharges: 100.56, PartnerTotal: 86.456}}, Page: PageInfo{Size: 10, TotalElements: 1, TotalPages: 1}},
+			want: &Page[UsageSummary]{Content: []UsageSummary{{ID: "u1", ResourceGroup: "Company 1", CurrentCharges: MustParseAmount("100.56"), PartnerTotal: MustParseAmount("86.456")}}, Page: PageInfo{Size: 10, TotalElements: 1, TotalPages: 1}},
 		},
 		{
 			name:   "usage summary get",
@@ -292,7 +292,7 @@ func TestServiceRequests(t *testing.T) {
 			},
 			reply:  `{"content":[{"usageDate":"2020-01-14","quantity":3.5,"unitPrice":"5.33"}],"page":{"size":100,"totalElements":1,"totalPages":1,"number":0}}`,
 			method: "GET", path: "/v1/usage-summaries/u1/usage-lines", query: url.Values{"usageDate": {"2020-01-14"}, "productId": {"p1"}, "size": {"100"}},
-			want: &Page[UsageLine]{Content: []UsageLine{{UsageDate: Date{2020, 1, 14}, Quantity: 3.5, UnitPrice: 5.33}}, Page: PageInfo{Size: 100, TotalElements: 1, TotalPages: 1}},
+			want: &Page[UsageLine]{Content: []UsageLine{{UsageDate: Date{2020, 1, 14}, Quantity: 3.5, UnitPrice: MustParseAmount("5.33")}}, Page: PageInfo{Size: 100, TotalElements: 1, TotalPages: 1}},
 		},
 	}
 	for _, tt := range tests {

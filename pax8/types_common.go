@@ -134,9 +134,11 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	return json.Marshal(d.String())
 }
 
-// Number is a JSON number that Pax8 sometimes sends as a string ("15.39").
-// It is a float64, so it supports arithmetic and untyped constants directly;
-// it encodes as a plain JSON number.
+// Number is a quantity, a count or a duration in months as a JSON number,
+// which Pax8 sometimes sends as a string ("15"). It is a float64, so it
+// supports arithmetic and untyped constants directly; it encodes as a plain
+// JSON number. Money is never a Number: prices, costs and totals are
+// [Amount]s, which are exact.
 type Number float64
 
 // UnmarshalJSON implements [json.Unmarshaler]. It accepts a number, a string

@@ -25,9 +25,9 @@ type Invoice struct {
 	InvoiceDate    Date          `json:"invoiceDate,omitzero"`
 	DueDate        Date          `json:"dueDate,omitzero"`
 	Status         InvoiceStatus `json:"status,omitempty"`
-	Balance        Number        `json:"balance"`
-	CarriedBalance Number        `json:"carriedBalance"`
-	Total          Number        `json:"total"`
+	Balance        Amount        `json:"balance"`
+	CarriedBalance Amount        `json:"carriedBalance"`
+	Total          Amount        `json:"total"`
 	CurrencyCode   string        `json:"currencyCode,omitempty"`
 	PartnerName    string        `json:"partnerName,omitempty"`
 	CompanyID      string        `json:"companyId,omitempty"`
@@ -83,20 +83,20 @@ type InvoiceItem struct {
 	Details             string   `json:"details,omitempty"`
 	RateType            RateType `json:"rateType,omitempty"`
 	ChargeType          string   `json:"chargeType,omitempty"`
-	Price               Number   `json:"price"`
-	SubTotal            Number   `json:"subTotal"`
-	Cost                Number   `json:"cost"`
-	CostTotal           Number   `json:"costTotal"`
+	Price               Amount   `json:"price"`
+	SubTotal            Amount   `json:"subTotal"`
+	Cost                Amount   `json:"cost"`
+	CostTotal           Amount   `json:"costTotal"`
 	OfferedBy           string   `json:"offeredBy,omitempty"`
 	BilledByPax8        bool     `json:"billedByPax8"`
-	Total               Number   `json:"total"`
+	Total               Amount   `json:"total"`
 	ProductID           string   `json:"productId,omitempty"`
 	ProductName         string   `json:"productName,omitempty"`
-	BillingFee          Number   `json:"billingFee"`
-	BillingFeeRate      Number   `json:"billingFeeRate"`
-	AmountDue           Number   `json:"amountDue"`
+	BillingFee          Amount   `json:"billingFee"`
+	BillingFeeRate      Amount   `json:"billingFeeRate"`
+	AmountDue           Amount   `json:"amountDue"`
 	CurrencyCode        string   `json:"currencyCode,omitempty"`
-	SalesTax            Number   `json:"salesTax"`
+	SalesTax            Amount   `json:"salesTax"`
 	SubscriptionID      string   `json:"subscriptionId,omitempty"`
 	VendorName          string   `json:"vendorName,omitempty"`
 }

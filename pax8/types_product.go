@@ -72,12 +72,19 @@ type Pricing struct {
 
 // Rate is one quantity band of a [Pricing]. ChargeType is "Per Unit" or
 // "Flat Rate".
+//
+// Use [Rate.Contains] to find the band of a quantity: it treats a nil
+// EndQuantityRange as open-ended.
 type Rate struct {
-	PartnerBuyRate       Number `json:"partnerBuyRate"`
-	SuggestedRetailPrice Number `json:"suggestedRetailPrice"`
-	StartQuantityRange   Number `json:"startQuantityRange"`
-	EndQuantityRange     Number `json:"endQuantityRange"`
-	ChargeType           string `json:"chargeType,omitempty"`
+	PartnerBuyRate       Amount `json:"partnerBuyRate"`
+	SuggestedRetailPrice Amount `json:"suggestedRetailPrice"`
+	// StartQuantityRange is the first quantity of the band; Pax8 documents
+	// an absent value as 0.
+	StartQuantityRange Number `json:"startQuantityRange"`
+	// EndQuantityRange is the last quantity of the band, or nil when Pax8
+	// sends null: "there is no end of range".
+	EndQuantityRange *Number `json:"endQuantityRange"`
+	ChargeType       string  `json:"chargeType,omitempty"`
 }
 
 // Dependencies lists what a product needs: commitments to choose from and
@@ -107,4 +114,11 @@ type Commitment struct {
 type ProductDependency struct {
 	Name     string    `json:"name"`
 	Products []Product `json:"products"`
+}
+
+// Contains reports whether quantity q falls in r's band: at least
+// StartQuantityRange and, unless the band is open-ended, at most
+// EndQuantityRange.
+func (r Rate) Contains(q Number) bool {
+	return q >= r.StartQuantityRange && (r.EndQuantityRange == nil || q <= *r.EndQuantityRange)
 }

@@ -38,9 +38,9 @@ type Subscription struct {
 	UpdatedDate          Time               `json:"updatedDate,omitzero"`
 	BillingStart         Date               `json:"billingStart,omitzero"`
 	Status               SubscriptionStatus `json:"status,omitempty"`
-	Price                Number             `json:"price"`
+	Price                Amount             `json:"price"`
 	CurrencyCode         string             `json:"currencyCode,omitempty"`
-	PartnerCost          Number             `json:"partnerCost"`
+	PartnerCost          Amount             `json:"partnerCost"`
 	ProductName          string             `json:"productName,omitempty"`
 	BillingTerm          BillingTerm        `json:"billingTerm,omitempty"`
 	// CommitmentTerm is the commitment the subscription is under, if any.
@@ -80,7 +80,7 @@ type SubscriptionCommitment struct {
 // pointers easy to fill: Quantity: new(pax8.Number(11)).
 type SubscriptionUpdate struct {
 	Quantity            *Number             `json:"quantity,omitempty"`
-	Price               *Number             `json:"price,omitempty"`
+	Price               *Amount             `json:"price,omitempty"`
 	CurrencyCode        string              `json:"currencyCode,omitempty"`
 	BillingTerm         BillingTerm         `json:"billingTerm,omitempty"`
 	StartDate           Time                `json:"startDate,omitzero"`

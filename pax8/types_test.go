@@ -83,7 +83,7 @@ func TestLiveQuirksDecode(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &got); err != nil {
 			t.Fatalf("Unmarshal: %v", err)
 		}
-		if diff := cmp.Diff(Invoice{ID: "i1", Total: 9985.96, Balance: 729.22}, got); diff != "" {
+		if diff := cmp.Diff(Invoice{ID: "i1", Total: MustParseAmount("9985.96"), Balance: MustParseAmount("729.22")}, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 		var n Number

@@ -9,9 +9,9 @@ type UsageSummary struct {
 	ProductID      string `json:"productId,omitempty"`
 	ResourceGroup  string `json:"resourceGroup,omitempty"`
 	VendorName     string `json:"vendorName,omitempty"`
-	CurrentCharges Number `json:"currentCharges"`
+	CurrentCharges Amount `json:"currentCharges"`
 	CurrencyCode   string `json:"currencyCode,omitempty"`
-	PartnerTotal   Number `json:"partnerTotal"`
+	PartnerTotal   Amount `json:"partnerTotal"`
 	IsTrial        bool   `json:"isTrial"`
 }
 
@@ -23,10 +23,10 @@ type UsageLine struct {
 	ProductID      string `json:"productId,omitempty"`
 	UnitOfMeasure  string `json:"unitOfMeasure,omitempty"`
 	Quantity       Number `json:"quantity"`
-	CurrentCharges Number `json:"currentCharges"`
-	CurrentProfit  Number `json:"currentProfit"`
-	PartnerTotal   Number `json:"partnerTotal"`
-	UnitPrice      Number `json:"unitPrice"`
+	CurrentCharges Amount `json:"currentCharges"`
+	CurrentProfit  Amount `json:"currentProfit"`
+	PartnerTotal   Amount `json:"partnerTotal"`
+	UnitPrice      Amount `json:"unitPrice"`
 	CurrencyCode   string `json:"currencyCode,omitempty"`
 	IsTrial        bool   `json:"isTrial"`
 }

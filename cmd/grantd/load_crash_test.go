@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/grantd/grantd/internal/failpoint"
+	"github.com/grantd/grantd/internal/load/crash"
+	"github.com/grantd/grantd/internal/load/fleet"
 	"github.com/grantd/grantd/internal/store/storetest"
 )
 
@@ -25,7 +27,7 @@ func TestLoadCrash(t *testing.T) {
 	}
 	bin := filepath.Join(t.TempDir(), "grantd-fp")
 	build := exec.CommandContext(t.Context(), "go", "build", "-tags", "failpoint", "-o", bin, ".")
-	build.Env = append(childEnv(), "CGO_ENABLED=0")
+	build.Env = append(fleet.ChildEnv(), "CGO_ENABLED=0")
 	if b, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build -tags failpoint: %v\n%s", err, b)
 	}
@@ -42,11 +44,11 @@ func TestLoadCrash(t *testing.T) {
 			t.Parallel()
 			args := append([]string{"load", "crash", "--binary", bin, "--database", tc.db(t), "--json"}, tc.args...)
 			cmd := exec.CommandContext(t.Context(), bin, args...)
-			cmd.Env = childEnv()
+			cmd.Env = fleet.ChildEnv()
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			out, err := cmd.Output()
-			var rep crashReport
+			var rep crash.Report
 			if jerr := json.Unmarshal(out, &rep); jerr != nil {
 				t.Fatalf("load crash: %v, output %q (%v)\n%s", err, out, jerr, stderr.String())
 			}
@@ -65,7 +67,7 @@ func TestLoadCrash(t *testing.T) {
 
 // checkCrash checks each RT-04 case against the checklist, independently
 // of the command's own expectations.
-func checkCrash(t *testing.T, rep *crashReport) {
+func checkCrash(t *testing.T, rep *crash.Report) {
 	t.Helper()
 	if len(rep.Cases) != 2*len(failpoint.Names) {
 		t.Fatalf("%d cases, want every failpoint with leeway 0s and 30s", len(rep.Cases))
@@ -90,7 +92,7 @@ func checkCrash(t *testing.T, rep *crashReport) {
 
 // checkStall is RT-09: whatever A decides when it resumes, the refresh
 // token was sent once and the connection is not corrupt.
-func checkStall(t *testing.T, rep *crashReport) {
+func checkStall(t *testing.T, rep *crash.Report) {
 	t.Helper()
 	if len(rep.Cases) != 1 || rep.Mode != "stall" {
 		t.Fatalf("stall report: mode %s, %d cases; want one stall case", rep.Mode, len(rep.Cases))

@@ -2,421 +2,53 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"sync"
-	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create a scratch schema
-
-	"github.com/grantd/grantd/internal/load"
-	"github.com/grantd/grantd/internal/sandbox"
-	"github.com/grantd/grantd/internal/store"
-	"github.com/grantd/grantd/internal/store/sqlstore"
-	"github.com/grantd/grantd/internal/vault"
+	"github.com/grantd/grantd/internal/load/herd"
 )
 
-// refreshReport is the outcome of the multi-process refresh scenario
-// (RT-01, RT-02, RT-06 of the security checklist).
-type refreshReport struct {
-	Database          string    `json:"database"`
-	Replicas          int       `json:"replicas"`
-	CallersPerReplica int       `json:"callers_per_replica"`
-	Iterations        int       `json:"iterations"`
-	Passed            int       `json:"passed"`
-	RefreshRequests   []int     `json:"-"`
-	MaxRefreshes      int       `json:"max_refresh_requests_per_iteration"`
-	MinRefreshes      int       `json:"min_refresh_requests_per_iteration"`
-	ReuseDetected     int       `json:"reuse_detected"`
-	CallersOK         int       `json:"callers_ok"`
-	CallersTotal      int       `json:"callers_total"`
-	DistinctTokensMax int       `json:"distinct_tokens_max"`
-	IterationP50Ms    float64   `json:"iteration_p50_ms"`
-	IterationP99Ms    float64   `json:"iteration_p99_ms"`
-	Failures          []string  `json:"failures,omitempty"`
-	Elapsed           string    `json:"elapsed"`
-	started           time.Time `json:"-"`
-}
-
-// loadRefresh starts N grantd processes on one database, connects the demo
-// partner once, then repeatedly expires the access token and has every
-// process's callers ask for it at once, against the sandbox in strict mode
-// (rotation on, reuse interval 0). Each iteration passes when exactly one
-// refresh request reached the sandbox, no reuse was detected, and every
-// caller got the same token, which the sandbox accepts.
+// loadRefresh is `grantd load refresh` (package herd): it parses the
+// flags, runs the scenario with this executable as the replicas, and
+// prints the report.
 func loadRefresh(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "load refresh")
-	dbFlag := fs.String("database", "sqlite", `"sqlite" (a file in a temp dir) or a postgres:// URL (a scratch schema is created in it)`)
-	replicas := fs.Int("replicas", 2, "grantd processes sharing the database")
-	callers := fs.Int("callers", 100, "concurrent callers per process")
-	iterations := fs.Int("iterations", 100, "expire-and-ask rounds")
+	o := herd.Options{}
+	fs.StringVar(&o.Database, "database", "sqlite", `"sqlite" (a file in a temp dir) or a postgres:// URL (a scratch schema is created in it)`)
+	fs.IntVar(&o.Replicas, "replicas", 2, "grantd processes sharing the database")
+	fs.IntVar(&o.Callers, "callers", 100, "concurrent callers per process")
+	fs.IntVar(&o.Iterations, "iterations", 100, "expire-and-ask rounds")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *replicas < 1 || *callers < 1 || *iterations < 1 || *replicas > 8 || *callers > 1000 || *iterations > 10000 {
-		return usagef("load refresh: replicas 1..8, callers 1..1000, iterations 1..10000")
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	dir, err := os.MkdirTemp("", "grantd-load-")
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-
-	dsn, label, dropSchema, err := scratchDatabase(ctx, *dbFlag, dir)
+	if len(pos) > 0 {
+		return usagef("load refresh: unexpected argument %q", pos[0])
+	}
+	if o.Binary, err = os.Executable(); err != nil {
+		return err
+	}
+	if err := o.Check(); err != nil {
+		return usagef("load refresh: %v", err)
+	}
+	o.Progress = e.stderr
+	if *asJSON {
+		o.Progress = nil
+	}
+	rep, err := herd.Run(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer dropSchema()
-
-	// The sandbox, strict: rotation on, reuse interval 0.
-	sb, err := sandbox.New(sandbox.Options{Pax8: sandbox.Settings{
-		Rotation: true, AccessTTL: 24 * time.Hour, RefreshAbsolute: 8766 * time.Hour, RefreshIdle: 720 * time.Hour,
-	}})
-	if err != nil {
-		return err
-	}
-	sbURL, err := serveOn(ctx, sb.Handler())
-	if err != nil {
-		return err
-	}
-	sb.SetBaseURL(sbURL)
-	ep := sb.Endpoints(sandbox.Pax8)
-
-	// N replicas of grantd, as separate processes.
-	key, err := vault.GenerateKey(1)
-	if err != nil {
-		return err
-	}
-	secrets := []string{
-		"GRANTD_VAULT_KEYS=" + key.Encode(),
-		"GRANTD_ADMIN_KEY=gda_" + rand.Text(),
-		"GRANTD_LOAD_CLIENT_SECRET=" + rand.Text() + rand.Text(),
-	}
-	adminKey := strings.TrimPrefix(secrets[1], "GRANTD_ADMIN_KEY=")
-	addrs := make([]string, *replicas)
-	for i := range addrs {
-		if addrs[i], err = freeLoopbackAddr(); err != nil {
-			return err
-		}
-	}
-	redirect := "http://" + addrs[0] + "/oauth/callback/pax8"
-	sb.RegisterClient(sandbox.Pax8, sandbox.Client{ID: "grantd-load", Secret: strings.TrimPrefix(secrets[2], "GRANTD_LOAD_CLIENT_SECRET="), RedirectURIs: []string{redirect}})
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	var procs []*exec.Cmd
-	defer func() {
-		for _, p := range procs {
-			p.Process.Signal(os.Interrupt)
-			p.Wait()
-		}
-	}()
-	for i, addr := range addrs {
-		cfg := fmt.Sprintf(`listen: %s
-public_url: http://%s
-database: %q
-dev: true
-log_level: warn
-token_cache_ttl: 0s
-refresh: {interval: 1h}
-vault: {keys_env: GRANTD_VAULT_KEYS}
-admin_key_env: GRANTD_ADMIN_KEY
-providers:
-  - %s
-integrations:
-  - {id: pax8, provider: pax8, client_id: grantd-load, client_secret_env: GRANTD_LOAD_CLIENT_SECRET, redirect_uri: %q}
-`, addr, addr, dsn, sandbox.ProviderYAML(sandbox.Pax8, ep), redirect)
-		path := filepath.Join(dir, fmt.Sprintf("replica%d.yaml", i))
-		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-			return err
-		}
-		logf, err := os.Create(filepath.Join(dir, fmt.Sprintf("replica%d.log", i)))
-		if err != nil {
-			return err
-		}
-		defer logf.Close()
-		p := exec.CommandContext(ctx, exe, "serve", "--config", path)
-		p.Env = append(os.Environ(), secrets...)
-		p.Stdout, p.Stderr = logf, logf
-		if err := p.Start(); err != nil {
-			return fmt.Errorf("start replica %d: %w", i, err)
-		}
-		procs = append(procs, p)
-		if err := waitHealthy(ctx, "http://"+addr); err != nil {
-			b, _ := os.ReadFile(logf.Name())
-			return fmt.Errorf("replica %d: %w\n%s", i, err, b)
-		}
-	}
-	fmt.Fprintf(e.stderr, "load refresh: %d grantd processes on %s, sandbox strict at %s\n", *replicas, label, sbURL)
-
-	// One tenant, one connection, made through replica 0 like a browser.
-	admin, err := newAPIClient("http://"+addrs[0], adminKey)
-	if err != nil {
-		return err
-	}
-	var created struct {
-		APIKey string `json:"api_key"`
-	}
-	if err := admin.do(ctx, http.MethodPost, "/v1/tenants", map[string]string{"name": "Load MSP"}, &created); err != nil {
-		return fmt.Errorf("create tenant: %w", err)
-	}
-	api, err := newAPIClient("http://"+addrs[0], created.APIKey)
-	if err != nil {
-		return err
-	}
-	link, err := api.createSession(ctx, "", "pax8", "")
-	if err != nil {
-		return err
-	}
-	if err := connectAsPartner(ctx, link.URL, "http://"+addrs[0], demoPartner(), nil); err != nil {
-		return err
-	}
-	conns, err := api.connections(ctx)
-	if err != nil || len(conns) != 1 {
-		return fmt.Errorf("want one connection after the flow, got %d (%v)", len(conns), err)
-	}
-	connID := conns[0].ID
-
-	st, err := sqlstore.Open(ctx, dsn, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	rep := &refreshReport{Database: label, Replicas: *replicas, CallersPerReplica: *callers, Iterations: *iterations, MinRefreshes: -1, started: time.Now()}
-	hc := load.Client(*callers * *replicas)
-	var iterTimes []float64
-	for i := range *iterations {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		took, err := refreshIteration(ctx, st, sb, hc, addrs, created.APIKey, connID, *callers, ep.UserinfoURL, rep)
-		iterTimes = append(iterTimes, float64(took)/float64(time.Millisecond))
-		if err != nil {
-			rep.Failures = append(rep.Failures, fmt.Sprintf("iteration %d: %v", i+1, err))
-		} else {
-			rep.Passed++
-		}
-		if !*asJSON && (i+1)%10 == 0 {
-			fmt.Fprintf(e.stderr, "  %d/%d iterations, %d passed\n", i+1, *iterations, rep.Passed)
-		}
-	}
-	rep.IterationP50Ms = quantileF(iterTimes, 0.5)
-	rep.IterationP99Ms = quantileF(iterTimes, 0.99)
-	rep.Elapsed = time.Since(rep.started).Round(time.Millisecond).String()
 	if *asJSON {
 		if err := writeJSON(e.stdout, rep); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "refresh under concurrency: %d processes × %d callers on %s, %d iterations\n", rep.Replicas, rep.CallersPerReplica, rep.Database, rep.Iterations)
-		fmt.Fprintf(e.stdout, "  passed %d/%d; refresh requests per iteration min %d max %d; reuse detected %d; callers ok %d/%d; distinct tokens per iteration max %d\n",
-			rep.Passed, rep.Iterations, rep.MinRefreshes, rep.MaxRefreshes, rep.ReuseDetected, rep.CallersOK, rep.CallersTotal, rep.DistinctTokensMax)
-		fmt.Fprintf(e.stdout, "  iteration wall time p50 %.1f ms, p99 %.1f ms; total %s\n", rep.IterationP50Ms, rep.IterationP99Ms, rep.Elapsed)
-		for _, f := range rep.Failures {
-			fmt.Fprintln(e.stdout, "  FAIL", f)
-		}
+		herd.PrintReport(e.stdout, rep)
 	}
 	if rep.Passed != rep.Iterations {
 		return fmt.Errorf("%d of %d iterations failed", rep.Iterations-rep.Passed, rep.Iterations)
 	}
 	return nil
-}
-
-// refreshIteration expires the stored access token, releases every caller
-// at once, and checks the outcome.
-func refreshIteration(ctx context.Context, st store.Store, sb *sandbox.Server, hc *http.Client, addrs []string, apiKey, connID string, callers int, userinfoURL string, rep *refreshReport) (time.Duration, error) {
-	before := sb.Stats().Providers[sandbox.Pax8]
-	if _, err := st.UpdateConnection(ctx, connID, func(c store.Connection) (store.Connection, error) {
-		c.AccessExpiresAt = time.Now().Add(-time.Minute).UTC()
-		return c, nil
-	}); err != nil {
-		return 0, fmt.Errorf("expire token: %w", err)
-	}
-	var (
-		mu     sync.Mutex
-		tokens = map[string]int{}
-		errs   []string
-		wg     sync.WaitGroup
-		gate   = make(chan struct{})
-	)
-	hdr := http.Header{"Authorization": {"Bearer " + apiKey}}
-	for _, addr := range addrs {
-		target := "http://" + addr + "/v1/connections/" + connID + "/token"
-		for range callers {
-			wg.Go(func() {
-				<-gate
-				body, err := fetch(ctx, hc, target, hdr)
-				var tok struct {
-					AccessToken string `json:"access_token"`
-				}
-				if err == nil {
-					err = json.Unmarshal(body, &tok)
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					errs = append(errs, err.Error())
-					return
-				}
-				tokens[tok.AccessToken]++
-			})
-		}
-	}
-	start := time.Now()
-	close(gate)
-	wg.Wait()
-	took := time.Since(start)
-	after := sb.Stats().Providers[sandbox.Pax8]
-	refreshes := sum(after.TokenRequests["refresh_token"]) - sum(before.TokenRequests["refresh_token"])
-	reuse := after.RefreshReuseDetected - before.RefreshReuseDetected
-
-	total := len(addrs) * callers
-	rep.CallersTotal += total
-	rep.CallersOK += total - len(errs)
-	rep.ReuseDetected += reuse
-	rep.MaxRefreshes = max(rep.MaxRefreshes, refreshes)
-	if rep.MinRefreshes < 0 || refreshes < rep.MinRefreshes {
-		rep.MinRefreshes = refreshes
-	}
-	rep.DistinctTokensMax = max(rep.DistinctTokensMax, len(tokens))
-
-	var problems []string
-	if refreshes != 1 {
-		problems = append(problems, fmt.Sprintf("%d refresh requests, want 1", refreshes))
-	}
-	if reuse != 0 {
-		problems = append(problems, fmt.Sprintf("%d reuses detected", reuse))
-	}
-	if len(errs) > 0 {
-		problems = append(problems, fmt.Sprintf("%d/%d callers failed (first: %s)", len(errs), total, errs[0]))
-	}
-	if len(tokens) != 1 {
-		problems = append(problems, fmt.Sprintf("%d distinct tokens, want 1", len(tokens)))
-	}
-	for tok := range tokens {
-		if err := validAtSandbox(ctx, hc, userinfoURL, tok); err != nil {
-			problems = append(problems, err.Error())
-		}
-	}
-	if len(problems) > 0 {
-		return took, errors.New(strings.Join(problems, "; "))
-	}
-	return took, nil
-}
-
-// validAtSandbox proves a token is live: the sandbox's userinfo accepts it.
-func validAtSandbox(ctx context.Context, hc *http.Client, userinfoURL, token string) error {
-	_, err := fetch(ctx, hc, userinfoURL, http.Header{"Authorization": {"Bearer " + token}})
-	if err != nil {
-		return fmt.Errorf("the token handed out is not valid at the sandbox: %w", err)
-	}
-	return nil
-}
-
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
-}
-
-func quantileF(xs []float64, q float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]float64(nil), xs...)
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	return s[min(int(q*float64(len(s))), len(s)-1)]
-}
-
-// scratchDatabase returns the DSN the replicas share: a SQLite file in dir,
-// or a fresh schema in the given PostgreSQL database (dropped by the
-// returned func).
-func scratchDatabase(ctx context.Context, flagValue, dir string) (dsn, label string, drop func(), err error) {
-	if flagValue == "sqlite" || flagValue == "" {
-		return filepath.Join(dir, "grantd.db"), "SQLite (WAL)", func() {}, nil
-	}
-	u, err := url.Parse(flagValue)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", "", nil, usagef("load refresh: --database must be sqlite or a postgres:// URL")
-	}
-	db, err := sql.Open("pgx", flagValue)
-	if err != nil {
-		return "", "", nil, err
-	}
-	schema := "grantd_load_" + strings.ToLower(rand.Text()[:10])
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		db.Close()
-		return "", "", nil, fmt.Errorf("create scratch schema: %w", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), "PostgreSQL", func() {
-		db.ExecContext(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
-		db.Close()
-	}, nil
-}
-
-// serveOn serves h on a fresh loopback port until ctx is done.
-func serveOn(ctx context.Context, h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	context.AfterFunc(ctx, func() { srv.Close() })
-	return "http://" + ln.Addr().String(), nil
-}
-
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func waitHealthy(ctx context.Context, base string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return errors.New("not healthy after 30 s")
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/grantd/grantd/internal/load/herd"
 	"github.com/grantd/grantd/internal/store/storetest"
 )
 
@@ -36,7 +37,7 @@ func TestLoadRefreshTwoProcesses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := exec.CommandContext(t.Context(), bin, "load", "refresh", "--database", tc.db(t),
 				"--replicas", "2", "--callers", "50", "--iterations", "5", "--json").Output()
-			var rep refreshReport
+			var rep herd.Report
 			if jerr := json.Unmarshal(out, &rep); jerr != nil {
 				t.Fatalf("load refresh: %v, output %q (%v)", err, out, jerr)
 			}

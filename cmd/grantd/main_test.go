@@ -14,7 +14,11 @@ import (
 	"sync"
 	"testing"
 
+	grantd "github.com/grantd/grantd/client"
 	"github.com/grantd/grantd/internal/config"
+	"github.com/grantd/grantd/internal/demo"
+	"github.com/grantd/grantd/internal/partner"
+	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/vault"
 )
 
@@ -51,7 +55,7 @@ func TestDemoHeadless(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("grantd demo --headless = exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	var got demoReport
+	var got demo.Report
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatalf("demo output is not JSON: %v\n%s", err, stdout)
 	}
@@ -76,18 +80,32 @@ func TestDemoHeadlessText(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}
 	}
+	// Each start-up step is announced on stderr, in order, so a first
+	// run is never silent.
+	last := -1
+	for _, want := range []string{"grantd demo: starting the sandbox", "grantd demo: sandbox listening on http://127.0.0.1:",
+		"grantd demo: opening the database", "grantd demo: grantd listening on http://127.0.0.1:", "grantd demo: ready"} {
+		i := strings.Index(stderr, want)
+		if i < 0 || i < last {
+			t.Errorf("stderr lacks %q after the previous step:\n%s", want, stderr)
+		}
+		last = i
+	}
+	if strings.Contains(stdout, "grantd demo:") {
+		t.Errorf("progress lines on stdout:\n%s", stdout)
+	}
 }
 
 // TestRemoteCommands drives connect, connections and token against a
 // running demo, with a scripted partner completing the link that connect
 // prints.
 func TestRemoteCommands(t *testing.T) {
-	d, err := startDemo(t.Context(), &env{stdout: io.Discard, stderr: t.Output(), getenv: func(string) string { return "" }}, demoOptions{listen: "127.0.0.1:0", sandboxListen: "127.0.0.1:0"})
+	d, err := demo.Start(t.Context(), demo.Options{Listen: "127.0.0.1:0", SandboxListen: "127.0.0.1:0", Logs: t.Output()})
 	if err != nil {
 		t.Fatalf("startDemo: %v", err)
 	}
-	defer d.close()
-	vars := map[string]string{"GRANTD_URL": d.publicURL, "GRANTD_API_KEY": d.apiKey}
+	defer d.Close()
+	vars := map[string]string{"GRANTD_URL": d.PublicURL, "GRANTD_API_KEY": d.APIKey}
 
 	code, stdout, _ := runCmd(t, vars, "connections", "--json")
 	if code != 0 || strings.TrimSpace(stdout) != "[]" {
@@ -126,14 +144,14 @@ func TestRemoteCommands(t *testing.T) {
 	if m == nil {
 		t.Fatalf("connect printed %q, want the active connection of partner@example-msp.test", rest.String())
 	}
-	conn := connectionJSON{ID: m[1]}
+	conn := grantd.Connection{ID: m[1]}
 
 	code, stdout, errOut := runCmd(t, vars, "connections")
 	if code != 0 || !strings.Contains(stdout, conn.ID) || !strings.Contains(stdout, "active") {
 		t.Errorf("connections = %d\n%s%s; want a table row for %s", code, stdout, errOut, conn.ID)
 	}
 	code, stdout, errOut = runCmd(t, vars, "token", conn.ID, "--json")
-	var tok tokenJSON
+	var tok grantd.Token
 	if code != 0 || json.Unmarshal([]byte(stdout), &tok) != nil || tok.AccessToken == "" || tok.ExpiresAt.IsZero() {
 		t.Errorf("token --json = %d %q %s; want a token with its expiry", code, stdout, errOut)
 	}
@@ -145,7 +163,7 @@ func TestRemoteCommands(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "not_found") {
 		t.Errorf("token for a missing connection = %d %q, want exit 1 with not_found", code, errOut)
 	}
-	code, _, errOut = runCmd(t, map[string]string{"GRANTD_URL": d.publicURL, "GRANTD_API_KEY": "gdk_wrong"}, "connections")
+	code, _, errOut = runCmd(t, map[string]string{"GRANTD_URL": d.PublicURL, "GRANTD_API_KEY": "gdk_wrong"}, "connections")
 	if code != 1 || !strings.Contains(errOut, "unauthorized") {
 		t.Errorf("connections with a wrong key = %d %q, want exit 1 with unauthorized", code, errOut)
 	}
@@ -155,12 +173,98 @@ func TestRemoteCommands(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "--timeout 1s") || strings.Contains(errOut, "deadline exceeded") {
 		t.Errorf("connect that times out = %d %q, want exit 1 naming --timeout 1s", code, errOut)
 	}
+	connectionLifecycle(t, d, vars, conn.ID)
+}
+
+// connectionLifecycle drives the commands on one connection: the list
+// with its integration and --status, refresh, events, integrations,
+// needs_reauth with its exit status and next step, and disconnect.
+func connectionLifecycle(t *testing.T, d *demo.Demo, vars map[string]string, id string) {
+	code, stdout, errOut := runCmd(t, vars, "connections")
+	if code != 0 || !strings.Contains(stdout, "INTEGRATION") || !strings.Contains(stdout, "LAST ERROR") || !strings.Contains(stdout, demo.IntegrationID) {
+		t.Errorf("connections = %d\n%s%s; want integration and last-error columns", code, stdout, errOut)
+	}
+	code, stdout, _ = runCmd(t, vars, "connections", "--status", "needs_reauth", "--output", "json")
+	if code != 0 || strings.TrimSpace(stdout) != "[]" {
+		t.Errorf("connections --status needs_reauth = %d %q, want 0 []", code, stdout)
+	}
+	code, _, errOut = runCmd(t, vars, "connections", "--status", "sleeping")
+	if code != 2 || !strings.Contains(errOut, "--status must be one of") {
+		t.Errorf("connections --status sleeping = %d %q, want a usage error", code, errOut)
+	}
+
+	code, stdout, errOut = runCmd(t, vars, "refresh", id, "--output", "json")
+	var fresh grantd.Token
+	if code != 0 || json.Unmarshal([]byte(stdout), &fresh) != nil || fresh.AccessToken == "" {
+		t.Errorf("refresh = %d %q %s; want a new token", code, stdout, errOut)
+	}
+	code, stdout, errOut = runCmd(t, vars, "events", id)
+	if code != 0 || !strings.Contains(stdout, "connected") || !strings.Contains(stdout, "refreshed") {
+		t.Errorf("events = %d\n%s%s; want connected and refreshed", code, stdout, errOut)
+	}
+	code, stdout, errOut = runCmd(t, vars, "integrations")
+	if code != 0 || !strings.Contains(stdout, demo.IntegrationID) {
+		t.Errorf("integrations = %d\n%s%s; want %s", code, stdout, errOut, demo.IntegrationID)
+	}
+
+	code, _, errOut = runCmd(t, vars, "refresh", id)
+	if code != 1 || !strings.Contains(errOut, "refresh_throttled") {
+		t.Errorf("a second forced refresh at once = %d %q, want exit 1 with refresh_throttled", code, errOut)
+	}
+
+	// A second connection, whose refresh token the provider refuses: the
+	// forced refresh turns it needs_reauth, and the CLI says what to do.
+	api, err := grantd.NewClient(d.PublicURL, d.APIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := api.CreateConnectSession(t.Context(), grantd.ConnectSessionRequest{IntegrationID: demo.IntegrationID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partnerConnects(t, d, link.URL)
+	all, err := api.Connections(t.Context(), grantd.ListOptions{})
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Connections = %d, %v; want 2", len(all), err)
+	}
+	stale := all[0].ID
+	if stale == id {
+		stale = all[1].ID
+	}
+	if err := d.Sandbox.AddFault(sandbox.Fault{Kind: "invalid_grant", Endpoint: "token", GrantType: "refresh_token"}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut = runCmd(t, vars, "refresh", stale)
+	if code != 3 || stdout != "" || !strings.Contains(errOut, "needs_reauth") || !strings.Contains(errOut, "grantd connect --connection "+stale) {
+		t.Errorf("refresh refused by the provider = %d %q %q; want exit 3 and the ReAuthorize next step", code, stdout, errOut)
+	}
+	code, stdout, errOut = runCmd(t, vars, "token", stale)
+	if code != 3 || stdout != "" || !strings.Contains(errOut, "grantd connect --connection "+stale) {
+		t.Errorf("token of a needs_reauth connection = %d %q %q; want exit 3 and the ReAuthorize next step", code, stdout, errOut)
+	}
+	code, stdout, _ = runCmd(t, vars, "connections", "--status", "needs_reauth", "--json")
+	if code != 0 || !strings.Contains(stdout, stale) || strings.Contains(stdout, id) {
+		t.Errorf("connections --status needs_reauth = %d %q, want only %s", code, stdout, stale)
+	}
+	code, stdout, errOut = runCmd(t, vars, "connect", "--connection", stale, "--timeout", "1s")
+	if code != 1 || !strings.Contains(stdout, "/connect/") {
+		t.Errorf("connect --connection = %d %q %q; want a ReAuthorize link, then a timeout", code, stdout, errOut)
+	}
+
+	code, stdout, errOut = runCmd(t, vars, "disconnect", id, "--json")
+	if code != 0 || !strings.Contains(stdout, `"id": "`+id+`"`) {
+		t.Errorf("disconnect = %d %q %s", code, stdout, errOut)
+	}
+	code, _, errOut = runCmd(t, vars, "events", id)
+	if code != 1 || !strings.Contains(errOut, "not_found") {
+		t.Errorf("events after disconnect = %d %q, want not_found", code, errOut)
+	}
 }
 
 // partnerConnects plays the partner on a connect link, over plain HTTP.
-func partnerConnects(t *testing.T, d *demo, linkURL string) {
+func partnerConnects(t *testing.T, d *demo.Demo, linkURL string) {
 	t.Helper()
-	if err := connectAsPartner(t.Context(), linkURL, d.publicURL, d.partner, nil); err != nil {
+	if err := partner.Connect(t.Context(), linkURL, d.PublicURL, d.Partner, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -200,6 +304,22 @@ func TestHelpAndVersion(t *testing.T) {
 	for _, c := range commands {
 		if !strings.Contains(stdout, c.name) {
 			t.Errorf("help does not list %s", c.name)
+		}
+	}
+	for _, want := range []string{"exit status:", "  2  usage error", "  3  the connection needs the tenant"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("help does not say %q:\n%s", want, stdout)
+		}
+	}
+	// Flag help: each default once, the environment named once.
+	code, _, stderr := runCmd(t, map[string]string{"GRANTD_URL": "http://127.0.0.1:9"}, "connections", "-h")
+	if code != 0 || strings.Count(stderr, "GRANTD_URL") != 1 || strings.Contains(stderr, "127.0.0.1:9") || strings.Count(stderr, `(default "table")`) != 1 {
+		t.Errorf("connections -h = %d\n%s; want $GRANTD_URL named once and no environment value as a default", code, stderr)
+	}
+	code, _, stderr = runCmd(t, nil, "orgs", "-h")
+	for _, want := range []string{"import FILE.csv|FILE.json", "id,name", `"Fabrikam, Inc."`, `{"organizations":[`} {
+		if code != 0 || !strings.Contains(stderr, want) {
+			t.Errorf("orgs -h = %d, does not show %q:\n%s", code, want, stderr)
 		}
 	}
 	code, stdout, _ = runCmd(t, nil, "version")

@@ -7,14 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/grantd/grantd/internal/orgmap"
+	grantd "github.com/grantd/grantd/client"
 )
 
 // cmdOrgs is "grantd orgs import FILE": it uploads the tenant's own
@@ -22,7 +20,12 @@ import (
 func cmdOrgs(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "orgs")
 	rf := addRemoteFlags(fs, e)
+	output := rf.addOutputFlag(fs)
 	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	format, err := rf.format(output)
 	if err != nil {
 		return err
 	}
@@ -37,28 +40,28 @@ func cmdOrgs(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var out struct {
-		Organizations []orgmap.Organization `json:"organizations"`
-	}
-	if err := c.do(ctx, http.MethodPut, "/v1/organizations", map[string]any{"organizations": orgs}, &out); err != nil {
+	stored, err := c.PutOrganizations(ctx, orgs)
+	if err != nil {
 		return err
 	}
-	if rf.asJSON {
-		return writeJSON(e.stdout, out)
+	if format == "json" {
+		return writeJSON(e.stdout, struct {
+			Organizations []grantd.Organization `json:"organizations"`
+		}{stored})
 	}
-	fmt.Fprintf(e.stdout, "imported %d organizations\n", len(out.Organizations))
+	fmt.Fprintf(e.stdout, "imported %d organizations\n", len(stored))
 	return nil
 }
 
 // readOrganizations reads a CSV file (columns id,name; a header row with
 // those names is skipped) or a JSON file ({"organizations":[…]} or a bare
 // array of {"id","name"}), chosen by the extension.
-func readOrganizations(path string) ([]orgmap.Organization, error) {
+func readOrganizations(path string) ([]grantd.Organization, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	orgs := []orgmap.Organization{}
+	orgs := []grantd.Organization{}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
 		trimmed := bytes.TrimSpace(b)
@@ -66,7 +69,7 @@ func readOrganizations(path string) ([]orgmap.Organization, error) {
 			err = json.Unmarshal(trimmed, &orgs)
 		} else {
 			var doc struct {
-				Organizations []orgmap.Organization `json:"organizations"`
+				Organizations []grantd.Organization `json:"organizations"`
 			}
 			err = json.Unmarshal(trimmed, &doc)
 			orgs = doc.Organizations
@@ -92,7 +95,7 @@ func readOrganizations(path string) ([]orgmap.Organization, error) {
 			if len(rec) != 2 {
 				return nil, fmt.Errorf("read %s: line %d has %d fields, want 2 (id,name)", path, line, len(rec))
 			}
-			orgs = append(orgs, orgmap.Organization{ID: rec[0], Name: rec[1]})
+			orgs = append(orgs, grantd.Organization{ID: rec[0], Name: rec[1]})
 		}
 	default:
 		return nil, usagef("%s: want a .csv or .json file", path)
@@ -123,7 +126,6 @@ func cmdMappings(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	base := "/v1/connections/" + url.PathEscape(*conn) + "/org-mappings"
 	switch verb := pos[0]; verb {
 	case "show":
 		if len(pos) != 1 {
@@ -132,18 +134,18 @@ func cmdMappings(ctx context.Context, e *env, args []string) error {
 		if *output != "table" && *output != "json" && *output != "csv" {
 			return usagef("--output must be table, json or csv")
 		}
-		var res orgmap.Result
-		if err := c.do(ctx, http.MethodGet, base, nil, &res); err != nil {
-			return err
+		res, err := c.OrgMappings(ctx, *conn, false)
+		if err != nil {
+			return needsTenant(err, *conn)
 		}
 		return printMappings(e.stdout, res, *output)
 	case "set":
 		if len(pos) != 3 {
 			return usagef("want: set COMPANY_ID ORG_ID")
 		}
-		var m orgmap.Mapping
-		if err := c.do(ctx, http.MethodPut, base+"/"+url.PathEscape(pos[1]), map[string]string{"org_id": pos[2]}, &m); err != nil {
-			return err
+		m, err := c.PutOrgMapping(ctx, *conn, pos[1], pos[2])
+		if err != nil {
+			return needsTenant(err, *conn)
 		}
 		if *output == "json" {
 			return writeJSON(e.stdout, m)
@@ -154,19 +156,19 @@ func cmdMappings(ctx context.Context, e *env, args []string) error {
 		if len(pos) != 1 {
 			return usagef("accept-suggestions takes no arguments")
 		}
-		var out struct {
-			Mappings []orgmap.Mapping `json:"mappings"`
-		}
-		if err := c.do(ctx, http.MethodPost, base+"/accept-suggestions", nil, &out); err != nil {
-			return err
+		mappings, err := c.AcceptOrgMappingSuggestions(ctx, *conn, nil)
+		if err != nil {
+			return needsTenant(err, *conn)
 		}
 		if *output == "json" {
-			return writeJSON(e.stdout, out)
+			return writeJSON(e.stdout, struct {
+				Mappings []grantd.OrgMapping `json:"mappings"`
+			}{mappings})
 		}
-		for _, m := range out.Mappings {
+		for _, m := range mappings {
 			fmt.Fprintf(e.stdout, "mapped %s (%s) to %s (%s)\n", m.CompanyName, m.CompanyID, m.OrgName, m.OrgID)
 		}
-		fmt.Fprintf(e.stdout, "accepted %d suggestions\n", len(out.Mappings))
+		fmt.Fprintf(e.stdout, "accepted %d suggestions\n", len(mappings))
 		return nil
 	default:
 		return usagef("unknown verb %q; want show, set or accept-suggestions", verb)
@@ -175,7 +177,7 @@ func cmdMappings(ctx context.Context, e *env, args []string) error {
 
 // printMappings writes the mapping state as a table, JSON, or CSV with one
 // row per company or organisation and its state.
-func printMappings(w io.Writer, res orgmap.Result, output string) error {
+func printMappings(w io.Writer, res grantd.OrgMappings, output string) error {
 	type row struct{ state, companyID, company, orgID, org, score string }
 	var rows []row
 	for _, m := range res.Mappings {

@@ -7,12 +7,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/grantd/grantd/internal/orgmap"
+	grantd "github.com/grantd/grantd/client"
 )
 
 func TestReadOrganizations(t *testing.T) {
-	want := []orgmap.Organization{{ID: "org-1", Name: "Acme, Inc."}, {ID: "org-2", Name: "Blue Harbor"}}
+	want := []grantd.Organization{{ID: "org-1", Name: "Acme, Inc."}, {ID: "org-2", Name: "Blue Harbor"}}
 	for _, tc := range []struct{ file, body string }{
 		{"orgs.csv", "id,name\norg-1,\"Acme, Inc.\"\norg-2, Blue Harbor\n"},
 		{"noheader.csv", "org-1,\"Acme, Inc.\"\norg-2,Blue Harbor\n"},
@@ -46,11 +45,11 @@ func TestReadOrganizations(t *testing.T) {
 }
 
 func TestPrintMappingsCSV(t *testing.T) {
-	res := orgmap.Result{
-		Mappings:              []orgmap.Mapping{{CompanyID: "c1", CompanyName: "Acme", OrgID: "o1", OrgName: "Acme Inc"}},
-		Suggestions:           []orgmap.Suggestion{{CompanyID: "c2", CompanyName: "Blue", OrgID: "o2", OrgName: "Blue LLC", Score: 1}},
-		UnmappedCompanies:     []orgmap.Company{{ID: "c2", Name: "Blue"}, {ID: "c3", Name: "Zed, Co"}},
-		UnmappedOrganizations: []orgmap.Organization{{ID: "o2", Name: "Blue LLC"}},
+	res := grantd.OrgMappings{
+		Mappings:              []grantd.OrgMapping{{CompanyID: "c1", CompanyName: "Acme", OrgID: "o1", OrgName: "Acme Inc"}},
+		Suggestions:           []grantd.OrgMappingSuggestion{{CompanyID: "c2", CompanyName: "Blue", OrgID: "o2", OrgName: "Blue LLC", Score: 1}},
+		UnmappedCompanies:     []grantd.Company{{ID: "c2", Name: "Blue"}, {ID: "c3", Name: "Zed, Co"}},
+		UnmappedOrganizations: []grantd.Organization{{ID: "o2", Name: "Blue LLC"}},
 	}
 	var b strings.Builder
 	if err := printMappings(&b, res, "csv"); err != nil {

@@ -50,18 +50,6 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// formatUntil prints how long until t, rounded to the second.
-func formatUntil(t, now time.Time) string {
-	if t.IsZero() {
-		return "unknown"
-	}
-	d := t.Sub(now).Round(time.Second)
-	if d < 0 {
-		return "expired " + (-d).String() + " ago"
-	}
-	return "in " + d.String()
-}
-
 // isTerminal reports whether w is a character device, such as a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

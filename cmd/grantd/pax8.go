@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	grantd "github.com/grantd/grantd/client"
 )
 
 // pax8Verb maps "grantd pax8 <resource> <verb>" to an action: its
@@ -76,7 +76,7 @@ func pax8Usage() string {
 func cmdPax8(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "pax8")
 	rf := addRemoteFlags(fs, e)
-	conn := fs.String("connection", e.getenv("GRANTD_CONNECTION"), "connection id (default $GRANTD_CONNECTION)")
+	conn := fs.String("connection", "", "connection id; if empty, $GRANTD_CONNECTION, else the one active Pax8 connection")
 	output := fs.String("output", "table", "output format: table, json or csv")
 	all := fs.Bool("all", false, "list every page")
 	page := fs.Int("page", -1, "page number, from 0 (lists)")
@@ -135,11 +135,20 @@ func cmdPax8(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *conn == "" {
+		*conn = e.getenv("GRANTD_CONNECTION")
+	}
+	if *conn == "" {
 		if *conn, err = onlyPax8Connection(ctx, c); err != nil {
 			return err
 		}
 	}
-	run := func(in map[string]any) (json.RawMessage, error) { return c.runAction(ctx, *conn, v.action, in) }
+	run := func(in map[string]any) (json.RawMessage, error) {
+		var out json.RawMessage
+		if err := c.RunAction(ctx, *conn, v.action, in, &out); err != nil {
+			return nil, needsTenant(err, *conn)
+		}
+		return out, nil
+	}
 
 	if !list {
 		res, err := run(in)
@@ -321,8 +330,8 @@ func cell(v any) string {
 // onlyPax8Connection returns the id of the tenant's one active Pax8
 // connection, for a command given no --connection; with none or several
 // it says how to choose.
-func onlyPax8Connection(ctx context.Context, c *apiClient) (string, error) {
-	list, err := c.connections(ctx)
+func onlyPax8Connection(ctx context.Context, c *grantd.Client) (string, error) {
+	list, err := c.Connections(ctx, grantd.ListOptions{Status: grantd.StatusActive})
 	if err != nil {
 		return "", err
 	}
@@ -340,14 +349,4 @@ func onlyPax8Connection(ctx context.Context, c *apiClient) (string, error) {
 	default:
 		return "", usagef("%d active Pax8 connections (%s): pass --connection or set GRANTD_CONNECTION", len(ids), strings.Join(ids, ", "))
 	}
-}
-
-// runAction calls POST /v1/connections/{id}/actions/{name} and returns the
-// result.
-func (c *apiClient) runAction(ctx context.Context, conn, name string, in map[string]any) (json.RawMessage, error) {
-	var out struct {
-		Result json.RawMessage `json:"result"`
-	}
-	err := c.do(ctx, http.MethodPost, "/v1/connections/"+url.PathEscape(conn)+"/actions/"+url.PathEscape(name), in, &out)
-	return out.Result, err
 }

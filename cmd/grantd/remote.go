@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	grantd "github.com/grantd/grantd/client"
 )
 
 // remoteFlags are the flags of the commands that call a running server.
@@ -15,20 +17,44 @@ type remoteFlags struct {
 	asJSON      bool
 }
 
+// addRemoteFlags adds --server, --key and --json. The environment fills in
+// what the flags leave empty when the client is made, so that -h prints no
+// default of its own next to the variable's name.
 func addRemoteFlags(fs *flag.FlagSet, e *env) *remoteFlags {
 	f := &remoteFlags{}
-	fs.StringVar(&f.server, "server", e.getenv("GRANTD_URL"), "grantd base URL (default $GRANTD_URL)")
-	fs.StringVar(&f.key, "key", "", "tenant API key (default $GRANTD_API_KEY)")
-	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
+	fs.StringVar(&f.server, "server", "", "grantd base URL; if empty, $GRANTD_URL")
+	fs.StringVar(&f.key, "key", "", "tenant API key; if empty, $GRANTD_API_KEY")
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON (the same as --output json)")
 	return f
 }
 
-func (f *remoteFlags) client(e *env) (*apiClient, error) {
-	key := f.key
+// addOutputFlag adds --output table|json to a command that has no output
+// flag of its own; read it with [remoteFlags.format].
+func (f *remoteFlags) addOutputFlag(fs *flag.FlagSet) *string {
+	return fs.String("output", "table", "output format: table or json")
+}
+
+// format returns "json" or "table" from --output and --json.
+func (f *remoteFlags) format(output *string) (string, error) {
+	if f.asJSON {
+		return "json", nil
+	}
+	switch *output {
+	case "table", "json":
+		return *output, nil
+	}
+	return "", usagef("--output must be table or json, not %q", *output)
+}
+
+func (f *remoteFlags) client(e *env) (*grantd.Client, error) {
+	server, key := f.server, f.key
+	if server == "" {
+		server = e.getenv("GRANTD_URL")
+	}
 	if key == "" {
 		key = e.getenv("GRANTD_API_KEY")
 	}
-	return newAPIClient(f.server, key)
+	return newAPIClient(server, key)
 }
 
 func cmdConnect(ctx context.Context, e *env, args []string) error {
@@ -36,23 +62,29 @@ func cmdConnect(ctx context.Context, e *env, args []string) error {
 	rf := addRemoteFlags(fs, e)
 	providerName := fs.String("provider", "", "provider to connect (uses the default integration for it)")
 	integrationID := fs.String("integration", "", "integration id (instead of --provider)")
+	reauth := fs.String("connection", "", "reauthorize this connection (instead of --provider): a ReAuthorize link")
 	returnTo := fs.String("return-to", "", "URL the user is sent back to after connecting (must be allow-listed)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for the connection")
+	output := rf.addOutputFlag(fs)
 	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	format, err := rf.format(output)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if (*providerName == "") == (*integrationID == "") {
-		return usagef("pass exactly one of --provider and --integration")
+	if n := countSet(*providerName, *integrationID, *reauth); n != 1 {
+		return usagef("pass exactly one of --provider, --integration and --connection")
 	}
 	c, err := rf.client(e)
 	if err != nil {
 		return err
 	}
-	before, err := c.connections(ctx)
+	before, err := c.Connections(ctx, grantd.ListOptions{})
 	if err != nil {
 		return err
 	}
@@ -60,11 +92,16 @@ func cmdConnect(ctx context.Context, e *env, args []string) error {
 	for _, conn := range before {
 		seen[conn.ID] = conn.Version
 	}
-	s, err := c.createSession(ctx, *providerName, *integrationID, *returnTo)
+	var s grantd.ConnectSession
+	if *reauth != "" {
+		s, err = c.Reauthorize(ctx, *reauth, *returnTo)
+	} else {
+		s, err = c.CreateConnectSession(ctx, grantd.ConnectSessionRequest{Provider: *providerName, IntegrationID: *integrationID, ReturnTo: *returnTo})
+	}
 	if err != nil {
 		return err
 	}
-	if !rf.asJSON {
+	if format != "json" {
 		fmt.Fprintf(e.stdout, "Open this URL in a browser to connect (valid until %s):\n\n  %s\n\n", formatTime(s.ExpiresAt), s.URL)
 	} else {
 		fmt.Fprintf(e.stderr, "open %s\n", s.URL)
@@ -76,7 +113,7 @@ func cmdConnect(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if rf.asJSON {
+	if format == "json" {
 		return writeJSON(e.stdout, conn)
 	}
 	fmt.Fprintf(e.stdout, "Connected: %s (%s, %s)", conn.ID, conn.Provider, conn.Status)
@@ -90,12 +127,12 @@ func cmdConnect(ctx context.Context, e *env, args []string) error {
 // waitForConnection polls until a connection through integrationID
 // appears that is new, or that was reauthorized (its version moved on),
 // compared with seen.
-func waitForConnection(ctx context.Context, c *apiClient, integrationID string, seen map[string]int64, p *progress) (connectionJSON, error) {
+func waitForConnection(ctx context.Context, c *grantd.Client, integrationID string, seen map[string]int64, p *progress) (grantd.Connection, error) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	defer p.done()
 	for {
-		list, err := c.connections(ctx)
+		list, err := c.Connections(ctx, grantd.ListOptions{})
 		if err != nil && ctx.Err() == nil {
 			p.note("retrying: " + err.Error())
 		}
@@ -107,7 +144,7 @@ func waitForConnection(ctx context.Context, c *apiClient, integrationID string, 
 		}
 		select {
 		case <-ctx.Done():
-			return connectionJSON{}, fmt.Errorf("no connection appeared: %w", context.Cause(ctx))
+			return grantd.Connection{}, fmt.Errorf("no connection appeared: %w", context.Cause(ctx))
 		case <-t.C:
 			p.tick()
 		}
@@ -153,62 +190,29 @@ func (p *progress) done() {
 	}
 }
 
-func cmdConnections(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "connections")
-	rf := addRemoteFlags(fs, e)
-	pos, err := parseFlags(fs, args)
+// newAPIClient returns a client of the public package for base and key,
+// with usage errors that name the flags.
+func newAPIClient(base, key string) (*grantd.Client, error) {
+	if base == "" {
+		return nil, usagef("no server: pass --server or set GRANTD_URL")
+	}
+	if key == "" {
+		return nil, usagef("no API key: pass --key or set GRANTD_API_KEY")
+	}
+	c, err := grantd.NewClient(base, key, grantd.WithUserAgent("grantd-cli/"+version))
 	if err != nil {
-		return err
+		return nil, usagef("--server %q: %v", base, err)
 	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
-	}
-	c, err := rf.client(e)
-	if err != nil {
-		return err
-	}
-	list, err := c.connections(ctx)
-	if err != nil {
-		return err
-	}
-	if rf.asJSON {
-		if list == nil {
-			list = []connectionJSON{}
-		}
-		return writeJSON(e.stdout, list)
-	}
-	if len(list) == 0 {
-		fmt.Fprintln(e.stdout, "no connections (create one with: grantd connect --provider pax8)")
-		return nil
-	}
-	t := newTable(e.stdout, "ID", "PROVIDER", "STATUS", "EMAIL", "ACCESS EXPIRES", "CONNECTED")
-	for _, conn := range list {
-		t.row(conn.ID, conn.Provider, conn.Status, conn.Email, formatTime(conn.AccessExpiresAt), formatTime(conn.ConnectedAt))
-	}
-	return t.flush()
+	return c, nil
 }
 
-func cmdToken(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "token")
-	rf := addRemoteFlags(fs, e)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+// countSet counts the non-empty strings.
+func countSet(ss ...string) int {
+	n := 0
+	for _, s := range ss {
+		if s != "" {
+			n++
+		}
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one connection id")
-	}
-	c, err := rf.client(e)
-	if err != nil {
-		return err
-	}
-	tok, err := c.token(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	if rf.asJSON {
-		return writeJSON(e.stdout, tok)
-	}
-	fmt.Fprintln(e.stdout, tok.AccessToken)
-	return nil
+	return n
 }

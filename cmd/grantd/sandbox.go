@@ -31,6 +31,9 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&d.TokenLatency, "token-latency", d.TokenLatency, "delay before each token-endpoint response")
 	fs.Float64Var(&d.TokenRateLimit, "token-rate-limit", d.TokenRateLimit, "token-endpoint capacity in requests per second, beyond which it answers 429 (0: unlimited)")
 	fs.IntVar(&d.TokenRateBurst, "token-rate-burst", d.TokenRateBurst, "token-endpoint burst size (0: the rate limit rounded up)")
+	fs.Float64Var(&d.APIRateLimit, "api-rate-limit", d.APIRateLimit, "Pax8 API capacity in requests per second, beyond which it answers Pax8's 429 (0: unlimited)")
+	fs.IntVar(&d.APIRateBurst, "api-rate-burst", d.APIRateBurst, "Pax8 API burst size (0: the rate limit rounded up)")
+	discrepancies := fs.Bool("discrepancies", false, "seed each partner's Pax8 invoices with one discrepancy of each category (GET /_sandbox/pax8/discrepancies lists them)")
 	clientID := fs.String("client-id", "", "register an OAuth client with this id")
 	clientSecret := fs.String("client-secret", "", "the registered client's secret")
 	var redirects stringList
@@ -57,12 +60,12 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	if d.ReuseInterval < 0 {
 		return usagef("--reuse-interval must not be negative")
 	}
-	if d.TokenLatency < 0 || d.TokenRateLimit < 0 || d.TokenRateBurst < 0 {
-		return usagef("--token-latency, --token-rate-limit and --token-rate-burst must not be negative")
+	if d.TokenLatency < 0 || d.TokenRateLimit < 0 || d.TokenRateBurst < 0 || d.APIRateLimit < 0 || d.APIRateBurst < 0 {
+		return usagef("--token-latency, --token-rate-limit, --token-rate-burst, --api-rate-limit and --api-rate-burst must not be negative")
 	}
 
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	sb, err := sandbox.New(sandbox.Options{Logger: logger, Pax8: d})
+	sb, err := sandbox.New(sandbox.Options{Logger: logger, Pax8: d, APIDiscrepancies: *discrepancies})
 	if err != nil {
 		return err
 	}

@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/provider"
+	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/upstream"
 	"github.com/grantd/grantd/pax8"
 )
@@ -33,8 +37,22 @@ type Action struct {
 	Paged        bool   `json:"paged"`
 	InputSchema  Schema `json:"input_schema"`
 	OutputSchema Schema `json:"output_schema"`
+	// Idempotent says the action is a write that takes an
+	// Idempotency-Key (header, or idempotency_key in the input).
+	Idempotent bool `json:"idempotent,omitempty"`
 
 	run func(ctx context.Context, c *pax8.Client, raw []byte, maxAll int) (any, error)
+	// look, for a write, reads the provider to learn whether the write
+	// with input raw, first sent at since, has happened; it returns what
+	// the write would have answered, best candidate first (several
+	// candidates: orders alike), or none.
+	look func(ctx context.Context, c *pax8.Client, raw []byte, since time.Time) ([]any, error)
+	// canon decodes a write's input and returns its idempotency_key and
+	// canonical form.
+	canon func(raw []byte) (*string, []byte, error)
+	// resource is the provider id of what a write's result created ("" when
+	// the same result may answer several keys, as an update does).
+	resource func(result any) string
 }
 
 // define builds an Action from a typed function; the schemas are reflected
@@ -52,6 +70,43 @@ func define[In, Out any](name, desc, method, path string, fn func(ctx context.Co
 			return fn(ctx, c, in)
 		},
 	}
+}
+
+// defineWrite builds a write Action that takes an Idempotency-Key. look
+// reports the results the write would have answered if it already
+// happened (see [Action]); resource, when not nil, names what a result
+// created, so that one result answers one key only.
+func defineWrite[In, Out any](name, desc, method, path string,
+	fn func(ctx context.Context, c *pax8.Client, in *In) (Out, error),
+	look func(ctx context.Context, c *pax8.Client, in *In, since time.Time) ([]Out, error),
+	resource func(out Out) string,
+) Action {
+	a := define(name, desc, method, path, fn)
+	a.Idempotent = true
+	a.canon = canonical[In]
+	a.look = func(ctx context.Context, c *pax8.Client, raw []byte, since time.Time) ([]any, error) {
+		in := new(In)
+		if err := decodeInput(raw, in); err != nil {
+			return nil, err
+		}
+		outs, err := look(ctx, c, in, since)
+		if err != nil {
+			return nil, err
+		}
+		res := make([]any, len(outs))
+		for i, o := range outs {
+			res[i] = o
+		}
+		return res, nil
+	}
+	a.resource = func(result any) string {
+		out, ok := result.(Out)
+		if !ok || resource == nil {
+			return ""
+		}
+		return resource(out)
+	}
+	return a
 }
 
 // Paging is the part of every list action's input that selects pages.
@@ -180,6 +235,18 @@ type Options struct {
 	MaxRetries *int
 	// MaxAll overrides [MaxAllItems] (for tests).
 	MaxAll int
+
+	// Store keeps idempotency keys; without it a write with a key fails.
+	Store store.Store
+	// Now is the clock of idempotency keys (default time.Now).
+	Now func() time.Time
+	// Owner names this process in idempotency leases (default: the host
+	// name).
+	Owner string
+	// IdempotencyTTL, IdempotencyLease and IdempotencyWait override
+	// [DefaultIdempotencyTTL], [DefaultIdempotencyLease] and
+	// [DefaultIdempotencyWait].
+	IdempotencyTTL, IdempotencyLease, IdempotencyWait time.Duration
 }
 
 // Runner runs actions for tenants' connections. It is safe for concurrent
@@ -190,6 +257,9 @@ type Runner struct {
 	hc        *http.Client
 	log       *slog.Logger
 	opts      Options
+
+	purgeMu sync.Mutex
+	purged  time.Time // last PurgeIdempotency
 }
 
 // New returns a Runner.
@@ -202,6 +272,15 @@ func New(opts Options) (*Runner, error) {
 	}
 	opts.Concurrency = cmp.Or(opts.Concurrency, 4)
 	opts.MaxAll = cmp.Or(opts.MaxAll, MaxAllItems)
+	opts.IdempotencyTTL = cmp.Or(opts.IdempotencyTTL, DefaultIdempotencyTTL)
+	opts.IdempotencyLease = cmp.Or(opts.IdempotencyLease, DefaultIdempotencyLease)
+	opts.IdempotencyWait = cmp.Or(opts.IdempotencyWait, DefaultIdempotencyWait)
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Owner == "" {
+		opts.Owner, _ = os.Hostname()
+	}
 	t := &upstream.Transport{Tokens: opts.Tokens, Providers: opts.Providers, Base: opts.Base, Logger: opts.Logger}
 	return &Runner{tokens: opts.Tokens, providers: opts.Providers, hc: &http.Client{Transport: t}, log: opts.Logger, opts: opts}, nil
 }
@@ -215,20 +294,37 @@ func (rn *Runner) Run(ctx context.Context, tenantID, connID, name string, input 
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownAction, name)
 	}
-	tok, err := rn.tokens.TenantToken(ctx, tenantID, connID)
+	c, err := rn.client(ctx, a, tenantID, connID, rn.opts.MaxRetries)
 	if err != nil {
 		return nil, err
 	}
+	return a.run(c.ctx, c.pax8, input, rn.opts.MaxAll)
+}
+
+// boundClient is a pax8 client for one connection, with the context that
+// carries its token.
+type boundClient struct {
+	ctx  context.Context
+	pax8 *pax8.Client
+}
+
+// client returns the pax8 client for tenantID's connection connID, after
+// checking that action a can run on it; retries overrides the client's
+// retry budget.
+func (rn *Runner) client(ctx context.Context, a Action, tenantID, connID string, retries *int) (boundClient, error) {
+	tok, err := rn.tokens.TenantToken(ctx, tenantID, connID)
+	if err != nil {
+		return boundClient{}, err
+	}
 	p, ok := rn.providers.Get(tok.Provider)
 	if !ok || (p.Name != a.Provider && !strings.HasPrefix(p.Name, a.Provider+"-")) {
-		return nil, &InputError{Msg: fmt.Sprintf("action %s needs a %s connection", a.Name, a.Provider)}
+		return boundClient{}, &InputError{Msg: fmt.Sprintf("action %s needs a %s connection", a.Name, a.Provider)}
 	}
 	opts := []pax8.Option{pax8.WithBaseURL(p.API.BaseURL), pax8.WithConcurrency(rn.opts.Concurrency), pax8.WithLogger(rn.log)}
-	if rn.opts.MaxRetries != nil {
-		opts = append(opts, pax8.WithMaxRetries(*rn.opts.MaxRetries))
+	if retries != nil {
+		opts = append(opts, pax8.WithMaxRetries(*retries))
 	}
-	c := pax8.NewClient(rn.hc, opts...)
-	return a.run(upstream.WithToken(ctx, tok), c, input, rn.opts.MaxAll)
+	return boundClient{ctx: upstream.WithToken(ctx, tok), pax8: pax8.NewClient(rn.hc, opts...)}, nil
 }
 
 func isBroker(err error) bool {

@@ -84,6 +84,11 @@ func TestEveryActionAgainstSandbox(t *testing.T) {
 	if updated.Quantity != sub.Quantity+1 {
 		t.Errorf("update_subscription quantity = %v, want %v", updated.Quantity, sub.Quantity+1)
 	}
+	var set pax8.Subscription
+	run("pax8.set_quantity", map[string]any{"subscription_id": sub.ID, "quantity": sub.Quantity + 2}, &set)
+	if set.Quantity != sub.Quantity+2 {
+		t.Errorf("set_quantity quantity = %v, want %v", set.Quantity, sub.Quantity+2)
+	}
 	var cancelled action.Cancelled
 	run("pax8.cancel_subscription", map[string]any{"subscription_id": sub.ID}, &cancelled)
 	if diff := cmp.Diff(action.Cancelled{SubscriptionID: sub.ID, Cancelled: true}, cancelled); diff != "" {
@@ -213,7 +218,7 @@ func TestCatalogue(t *testing.T) {
 		"pax8.get_company_contact", "pax8.get_invoice", "pax8.get_order", "pax8.get_product",
 		"pax8.get_product_provision_details", "pax8.get_subscription", "pax8.list_companies",
 		"pax8.list_company_contacts", "pax8.list_invoice_items", "pax8.list_invoices", "pax8.list_orders",
-		"pax8.list_products", "pax8.list_subscriptions", "pax8.update_subscription",
+		"pax8.list_products", "pax8.list_subscriptions", "pax8.set_quantity", "pax8.update_subscription",
 	}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("catalogue names (-want +got):\n%s", diff)
@@ -226,5 +231,15 @@ func TestCatalogue(t *testing.T) {
 	out := a.OutputSchema["properties"].(action.Schema)["content"].(action.Schema)["items"].(action.Schema)["properties"].(action.Schema)
 	if diff := cmp.Diff(action.Schema{"type": "string", "format": "date-time"}, out["startDate"]); diff != "" {
 		t.Errorf("subscription startDate schema (-want +got):\n%s", diff)
+	}
+	// Money is an exact decimal written as a JSON number, in and out.
+	money := action.Schema{"type": "number", "format": "decimal"}
+	if diff := cmp.Diff(money, out["price"]); diff != "" {
+		t.Errorf("subscription price schema (-want +got):\n%s", diff)
+	}
+	u, _ := action.Lookup("pax8.update_subscription")
+	in := u.InputSchema["properties"].(action.Schema)["update"].(action.Schema)["properties"].(action.Schema)
+	if diff := cmp.Diff(money, in["price"]); diff != "" {
+		t.Errorf("update_subscription price schema (-want +got):\n%s", diff)
 	}
 }

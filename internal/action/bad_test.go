@@ -126,6 +126,9 @@ func TestUpstreamErrors(t *testing.T) {
 	if got.status != http.StatusNotFound || got.Error.Code != "upstream_not_found" || got.Error.Upstream == nil || got.Error.Upstream.Type != "NOT_FOUND" {
 		t.Errorf("missing company = %d %s, want 404 upstream_not_found with Pax8's NOT_FOUND", got.status, got.raw)
 	}
+	if got.Error.Upstream == nil || !strings.HasPrefix(got.Error.Upstream.Instance, "/public/v1/companies/") {
+		t.Errorf("missing company = %s, want Pax8's instance kept in upstream", got.raw)
+	}
 
 	got = e.call(e.conn.ID, "pax8.create_order", `{"order":{"companyId":"nope","lineItems":[{"productId":"nope","lineItemNumber":1,"quantity":1,"billingTerm":"Monthly"}]},"mock":true}`)
 	if got.status/100 != 4 || got.Error.Upstream == nil || got.Error.Upstream.Message == "" {

@@ -15,6 +15,13 @@
 // page and a few pages in flight, up to [MaxAllItems] items; a longer list is
 // cut there and marked truncated.
 //
+// Write actions take an idempotency key ([Runner.RunKeyed]): kept per
+// tenant in the store with a hash of the request and, once done, the
+// answer, so a retried write happens at most once; a duplicate in flight
+// (on any replica) waits for the first under a lease in the database, and
+// a write whose answer was lost is looked for at Pax8 before it is sent
+// again (see the look functions in look.go).
+//
 // Requests go through [upstream.Transport], which attaches the connection's
 // token and, on a 401, forces one refresh and retries once: the same rule,
 // in the same code, as the proxy.

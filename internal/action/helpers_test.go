@@ -28,11 +28,20 @@ type env struct {
 
 func newEnv(t *testing.T, ao action.Options) *env {
 	t.Helper()
-	e := &env{Env: testenv.New(t, testenv.Options{}), t: t}
+	return newEnvWith(t, testenv.Options{}, ao)
+}
+
+// newEnvWith is newEnv over a back end built with to.
+func newEnvWith(t *testing.T, to testenv.Options, ao action.Options) *env {
+	t.Helper()
+	e := &env{Env: testenv.New(t, to), t: t}
 	e.tenant, e.key = e.Tenant(t, "acme")
 	e.conn = e.Connect(t, e.tenant, testenv.Partner)
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ao.Tokens, ao.Providers, ao.Logger = e.Broker, e.Providers, log
+	if ao.Store == nil {
+		ao.Store = e.Store
+	}
 	r, err := action.New(ao)
 	if err != nil {
 		t.Fatal(err)
@@ -55,9 +64,10 @@ type reply struct {
 		Message  string `json:"message"`
 		Field    string `json:"field"`
 		Upstream *struct {
-			Status  int    `json:"status"`
-			Type    string `json:"type"`
-			Message string `json:"message"`
+			Status   int    `json:"status"`
+			Type     string `json:"type"`
+			Message  string `json:"message"`
+			Instance string `json:"instance"`
 		} `json:"upstream"`
 	} `json:"error"`
 }

@@ -34,17 +34,21 @@ type (
 		InvoiceID string `json:"invoice_id" required:"true" desc:"invoice id"`
 	}
 	cancelInput struct {
+		IdempotencyField
 		SubscriptionID string    `json:"subscription_id" required:"true" desc:"subscription id"`
 		CancelDate     pax8.Time `json:"cancel_date,omitzero" desc:"when the cancellation takes effect (default: as soon as Pax8 allows)"`
 	}
 	createCompanyInput struct {
+		IdempotencyField
 		Company *pax8.Company `json:"company" required:"true" desc:"the company, in Pax8's shape; include a primary contact of each type to make it Active at once"`
 	}
 	createOrderInput struct {
+		IdempotencyField
 		Order *pax8.OrderCreate `json:"order" required:"true" desc:"the order, in Pax8's shape"`
 		Mock  bool              `json:"mock,omitempty" desc:"only validate the order (isMock=true); nothing is bought"`
 	}
 	updateSubscriptionInput struct {
+		IdempotencyField
 		SubscriptionID string                   `json:"subscription_id" required:"true" desc:"subscription id"`
 		Update         *pax8.SubscriptionUpdate `json:"update" required:"true" desc:"the changes, in Pax8's shape (at least one of quantity, price, billingTerm, startDate)"`
 	}
@@ -94,7 +98,7 @@ type Cancelled struct {
 
 func pax8Actions() []Action {
 	all := []Action{
-		define("pax8.cancel_subscription", "Cancels the subscription specified by subscription_id.", http.MethodDelete, "/subscriptions/{subscriptionId}",
+		defineWrite("pax8.cancel_subscription", "Cancels the subscription specified by subscription_id.", http.MethodDelete, "/subscriptions/{subscriptionId}",
 			func(ctx context.Context, c *pax8.Client, in *cancelInput) (Cancelled, error) {
 				var when time.Time
 				if !in.CancelDate.IsZero() {
@@ -104,15 +108,15 @@ func pax8Actions() []Action {
 					return Cancelled{}, err
 				}
 				return Cancelled{SubscriptionID: in.SubscriptionID, Cancelled: true}, nil
-			}),
-		define("pax8.create_company", "Creates a company. It stays Inactive until it has primary contacts; then it becomes Active.", http.MethodPost, "/companies",
+			}, lookCancelled, nil),
+		defineWrite("pax8.create_company", "Creates a company. It stays Inactive until it has primary contacts; then it becomes Active.", http.MethodPost, "/companies",
 			func(ctx context.Context, c *pax8.Client, in *createCompanyInput) (*pax8.Company, error) {
 				if strings.TrimSpace(in.Company.Name) == "" {
 					return nil, &InputError{Field: "company.name", Msg: "is required"}
 				}
 				return c.Companies.Create(ctx, in.Company)
-			}),
-		define("pax8.create_order", "Creates an order. Scheduled orders (with a future date) are not supported.", http.MethodPost, "/orders",
+			}, lookCompany, func(co *pax8.Company) string { return co.ID }),
+		defineWrite("pax8.create_order", "Creates an order. Scheduled orders (with a future date) are not supported.", http.MethodPost, "/orders",
 			func(ctx context.Context, c *pax8.Client, in *createOrderInput) (*pax8.Order, error) {
 				if in.Order.CompanyID == "" {
 					return nil, &InputError{Field: "order.companyId", Msg: "is required"}
@@ -121,7 +125,7 @@ func pax8Actions() []Action {
 					return nil, &InputError{Field: "order.lineItems", Msg: "must hold at least one line item"}
 				}
 				return c.Orders.Create(ctx, in.Order, in.Mock)
-			}),
+			}, lookOrder, func(o *pax8.Order) string { return o.ID }),
 		define("pax8.get_company", "Returns the company with the given company_id.", http.MethodGet, "/companies/{companyId}",
 			func(ctx context.Context, c *pax8.Client, in *companyID) (*pax8.Company, error) {
 				return c.Companies.Get(ctx, in.CompanyID)
@@ -147,14 +151,16 @@ func pax8Actions() []Action {
 			func(ctx context.Context, c *pax8.Client, in *subscriptionID) (*pax8.Subscription, error) {
 				return c.Subscriptions.Get(ctx, in.SubscriptionID)
 			}),
-		define("pax8.update_subscription", "Updates a subscription. Subscriptions with a future start date cannot be updated.", http.MethodPut, "/subscriptions/{subscriptionId}",
+		defineWrite("pax8.update_subscription", "Updates a subscription. Subscriptions with a future start date cannot be updated.", http.MethodPut, "/subscriptions/{subscriptionId}",
 			func(ctx context.Context, c *pax8.Client, in *updateSubscriptionInput) (*pax8.Subscription, error) {
 				u := in.Update
 				if u.Quantity == nil && u.Price == nil && u.BillingTerm == "" && u.StartDate.IsZero() {
 					return nil, &InputError{Field: "update", Msg: "must set at least one of quantity, price, billingTerm or startDate"}
 				}
 				return c.Subscriptions.Update(ctx, in.SubscriptionID, u)
-			}),
+			}, lookUpdated, nil),
+		defineWrite("pax8.set_quantity", "Sets a subscription's quantity (seats) to quantity: reads the subscription and updates it only if its quantity differs, so repeating it changes nothing.", http.MethodPut, "/subscriptions/{subscriptionId}",
+			setQuantity, lookQuantity, nil),
 		define("pax8.get_invoice", "Returns the invoice with the given invoice_id.", http.MethodGet, "/invoices/{invoiceId}",
 			func(ctx context.Context, c *pax8.Client, in *invoiceID) (*pax8.Invoice, error) {
 				return c.Invoices.Get(ctx, in.InvoiceID)

@@ -52,23 +52,28 @@ func (rn *Runner) serveRun(w http.ResponseWriter, r *http.Request) error {
 		}
 		return &httpapi.Error{Code: httpapi.CodeInvalidRequest, Message: "the request body could not be read", Err: err}
 	}
-	res, err := rn.Run(r.Context(), tenantID, r.PathValue("id"), name, body)
+	ans, err := rn.RunKeyed(r.Context(), tenantID, r.PathValue("id"), name, r.Header.Get("Idempotency-Key"), body)
 	if err != nil {
 		return runError(w, err)
 	}
 	httpapi.NoStore(w)
-	return httpapi.WriteJSON(w, http.StatusOK, struct {
-		Result any `json:"result"`
-	}{res})
+	if ans.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	return httpapi.WriteRaw(w, ans.Status, ans.Body)
 }
 
 // upstreamJSON is Pax8's error body as the caller sees it, in the error's
 // "upstream" member.
 type upstreamJSON struct {
-	Status  int                `json:"status"`
-	Type    string             `json:"type,omitempty"`
-	Message string             `json:"message,omitempty"`
-	Details []pax8.ErrorDetail `json:"details,omitempty"`
+	Status  int    `json:"status"`
+	Type    string `json:"type,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Instance is the gateway path Pax8 names in its error body.
+	Instance string `json:"instance,omitempty"`
+	// RequestID is the gateway's id for the request, for Pax8 support.
+	RequestID string             `json:"request_id,omitempty"`
+	Details   []pax8.ErrorDetail `json:"details,omitempty"`
 }
 
 // inputError is the 400 invalid_input for e, naming its field.
@@ -113,7 +118,17 @@ func runError(w http.ResponseWriter, err error) error {
 			w.Header().Set("Retry-After", strconv.Itoa(int((pe.RetryAfter+999_999_999)/1e9)))
 		}
 		return &httpapi.Error{Status: status, Code: code, Message: msg, Err: err,
-			Upstream: &upstreamJSON{Status: pe.Status, Type: pe.Type, Message: pe.Message, Details: pe.Details}}
+			Upstream: &upstreamJSON{Status: pe.Status, Type: pe.Type, Message: pe.Message,
+				Instance: pe.Instance, RequestID: pe.RequestID, Details: pe.Details}}
+	}
+	if errors.Is(err, ErrKeyReused) {
+		return &httpapi.Error{Code: httpapi.CodeIdempotencyKeyReused, Field: "idempotency_key",
+			Message: "this Idempotency-Key was used with another request (action, input or connection); use a new key"}
+	}
+	if errors.Is(err, ErrKeyInFlight) {
+		w.Header().Set("Retry-After", "1")
+		return &httpapi.Error{Code: httpapi.CodeIdempotencyKeyInUse, Field: "idempotency_key",
+			Message: "a request with this Idempotency-Key is still running; retry later"}
 	}
 	if errors.Is(err, ErrUnknownAction) {
 		return &httpapi.Error{Code: httpapi.CodeUnknownAction, Message: "no such action", Err: err}

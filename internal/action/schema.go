@@ -15,12 +15,14 @@ var (
 	timeType   = reflect.TypeFor[pax8.Time]()
 	dateType   = reflect.TypeFor[pax8.Date]()
 	numberType = reflect.TypeFor[pax8.Number]()
+	amountType = reflect.TypeFor[pax8.Amount]()
 )
 
 // SchemaOf reflects the JSON Schema of t's JSON encoding. Struct fields
 // follow their json tags; the tags desc (a description), required:"true",
 // min and max add to it. Pax8's Time and Date are strings with the
-// date-time and date formats, its Number is a number. With strict set,
+// date-time and date formats, its Number is a number, and its Amount
+// (money) is a number with the "decimal" format. With strict set,
 // objects refuse properties they do not declare, as inputs do.
 func SchemaOf(t reflect.Type, strict bool) Schema {
 	return schemaOf(t, strict, 0)
@@ -37,6 +39,11 @@ func schemaOf(t reflect.Type, strict bool, depth int) Schema {
 		return Schema{"type": "string", "format": "date"}
 	case numberType:
 		return Schema{"type": "number"}
+	case amountType:
+		// Money is a JSON number in and out, never a string, with the
+		// decimal format: its digits are exact and a caller should read it
+		// as a decimal, not a binary float (see pax8.Amount).
+		return Schema{"type": "number", "format": "decimal"}
 	}
 	if depth > 8 {
 		return Schema{}

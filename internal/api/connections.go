@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -25,6 +26,11 @@ type connectionJSON struct {
 	ConnectedAt          time.Time `json:"connected_at,omitzero"`
 	Version              int64     `json:"version"`
 	LastError            string    `json:"last_error,omitempty"`
+	// RequestedScopes are what the authorization asked for; Scopes are
+	// what the token response granted.
+	RequestedScopes []string    `json:"requested_scopes,omitempty"`
+	EndUser         endUserJSON `json:"end_user,omitzero"`
+	Tags            []string    `json:"tags,omitempty"`
 }
 
 func toConnectionJSON(c store.Connection) connectionJSON {
@@ -48,6 +54,9 @@ func toConnectionJSON(c store.Connection) connectionJSON {
 		ConnectedAt:          c.ConnectedAt,
 		Version:              c.Version,
 		LastError:            c.LastError,
+		RequestedScopes:      c.RequestedScopes,
+		EndUser:              endUserJSON(c.EndUser),
+		Tags:                 c.Tags,
 	}
 }
 
@@ -56,7 +65,8 @@ type listConnectionsJSON struct {
 }
 
 func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
-	status := r.URL.Query().Get("status")
+	q := r.URL.Query()
+	status, tag, endUser := q.Get("status"), q.Get("tag"), q.Get("end_user_id")
 	switch store.Status(status) {
 	case "", store.StatusActive, store.StatusNeedsReauth, store.StatusRevoked:
 	default:
@@ -68,7 +78,9 @@ func (s *Server) listConnections(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := listConnectionsJSON{Connections: make([]connectionJSON, 0, len(cs))}
 	for _, c := range cs {
-		if status != "" && string(c.Status) != status {
+		if status != "" && string(c.Status) != status ||
+			tag != "" && !slices.Contains(c.Tags, tag) ||
+			endUser != "" && c.EndUser.ID != endUser {
 			continue
 		}
 		out.Connections = append(out.Connections, toConnectionJSON(c))

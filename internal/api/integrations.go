@@ -30,6 +30,10 @@ type integrationJSON struct {
 	IsDefault       bool      `json:"is_default"`
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at,omitzero"`
+	// LastError and BrokenAt say the vendor refused the integration's
+	// credentials, why and since when; absent while they work.
+	LastError string    `json:"last_error,omitempty"`
+	BrokenAt  time.Time `json:"broken_at,omitzero"`
 }
 
 func toIntegrationJSON(in store.Integration) integrationJSON {
@@ -55,6 +59,8 @@ func toIntegrationJSON(in store.Integration) integrationJSON {
 		IsDefault:       in.IsDefault,
 		CreatedAt:       in.CreatedAt,
 		UpdatedAt:       in.UpdatedAt,
+		LastError:       in.LastError,
+		BrokenAt:        in.BrokenAt,
 	}
 }
 
@@ -81,6 +87,7 @@ type createIntegrationRequest struct {
 	Name         string   `json:"name"`
 	ClientID     string   `json:"client_id"`
 	ClientSecret string   `json:"client_secret"`
+	PartnerToken *string  `json:"partner_token"`
 	RedirectURI  string   `json:"redirect_uri"`
 	Scopes       []string `json:"scopes"`
 	Audience     *string  `json:"audience"`
@@ -88,8 +95,14 @@ type createIntegrationRequest struct {
 }
 
 // createIntegration is POST /v1/integrations: the tenant registers its own
-// OAuth client (seeds/002). The secret is sealed with AAD
-// "integration:<id>:client_secret" before it is stored.
+// OAuth client (seeds/002). Every problem of the input is listed at once
+// (400 with details); credentials are checked with the vendor where the
+// grant allows it (client credentials, partner token), and a refused
+// secret is 422 provider_rejected_credentials; in both cases nothing is
+// saved. The secret is sealed with AAD "integration:<id>:client_secret"
+// before it is stored. is_default makes it the tenant's default for the
+// provider, unsetting the previous one; a non-default integration is used
+// only when named by id.
 func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error {
 	if s.vault == nil {
 		return &httpapi.Error{Status: http.StatusNotImplemented, Code: httpapi.CodeNotImplemented, Message: "this server cannot store client secrets", Err: errNoVault}
@@ -100,14 +113,22 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 	}
 	tenantID := callerTenant(r)
 	p, ok := s.broker.Providers().Get(req.Provider)
-	if req.Provider == "" {
-		return errorf(http.StatusBadRequest, codeInvalidRequest, "provider is required")
+	var ds []httpapi.Detail
+	switch {
+	case req.Provider == "":
+		ds = append(ds, httpapi.Detail{Field: "/provider", Reason: httpapi.ReasonInvalidValue, Message: "provider is required"})
+	case !ok:
+		ds = append(ds, httpapi.Detail{Field: "/provider", Reason: httpapi.ReasonInvalidValue, Message: fmt.Sprintf("provider %q is not configured; see GET /v1/providers", req.Provider)})
 	}
-	if !ok {
-		return errorf(http.StatusBadRequest, codeInvalidRequest, fmt.Sprintf("provider %q is not configured; see GET /v1/providers", req.Provider))
+	f := integrationFields{ClientID: req.ClientID, ClientSecret: &req.ClientSecret, PartnerToken: req.PartnerToken,
+		Name: req.Name, RedirectURI: req.RedirectURI, Scopes: req.Scopes}
+	if p.Grant == provider.PartnerRefreshBearer && f.PartnerToken == nil {
+		empty := ""
+		f.PartnerToken = &empty
 	}
-	if err := checkIntegrationRequest(&req); err != nil {
-		return err
+	ds = append(ds, problems(p, &f, s.devMode())...)
+	if len(ds) > 0 {
+		return invalid(ds)
 	}
 	if err := s.broker.CheckIntegrationQuota(r.Context(), tenantID); err != nil {
 		return err
@@ -117,8 +138,8 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 		ID:        "int_" + strings.ToLower(rand.Text()[:20]),
 		TenantID:  tenantID,
 		Provider:  p.Name,
-		Name:      req.Name,
-		ClientID:  req.ClientID,
+		Name:      f.Name,
+		ClientID:  f.ClientID,
 		Scopes:    req.Scopes,
 		IsDefault: req.IsDefault,
 		CreatedAt: now,
@@ -137,14 +158,21 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 	in.RedirectURI = req.RedirectURI
 	if in.RedirectURI == "" {
 		in.RedirectURI = s.broker.PublicURL() + "/oauth/callback/" + in.ID
-	} else if err := provider.CheckURL(in.RedirectURI, strings.HasPrefix(s.broker.PublicURL(), "http://")); err != nil {
-		return &httpapi.Error{Status: http.StatusBadRequest, Code: codeInvalidRequest, Message: "redirect_uri: " + err.Error()}
 	}
 	sealed, err := s.vault.Seal([]byte(req.ClientSecret), vault.AAD("integration", in.ID, "client_secret"))
 	if err != nil {
 		return fmt.Errorf("seal client secret: %w", err)
 	}
 	in.ClientSecret = sealed
+	if req.PartnerToken != nil {
+		if in.PartnerToken, err = s.vault.Seal([]byte(*req.PartnerToken), vault.AAD("integration", in.ID, "partner_token")); err != nil {
+			return fmt.Errorf("seal partner token: %w", err)
+		}
+	}
+	checked, note, err := s.checkCredentials(r.Context(), in)
+	if err != nil {
+		return err
+	}
 	if err := s.store.CreateIntegration(r.Context(), in); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return &httpapi.Error{Status: http.StatusConflict, Code: httpapi.CodeAlreadyExists, Message: "the integration already exists", Err: err}
@@ -156,7 +184,7 @@ func (s *Server) createIntegration(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	return writeJSON(w, http.StatusCreated, toIntegrationJSON(in))
+	return writeJSON(w, http.StatusCreated, savedIntegrationJSON{integrationJSON: toIntegrationJSON(in), CredentialsChecked: checked, CredentialsCheck: note})
 }
 
 // clearOtherDefaults leaves in as the tenant's only default for its
@@ -177,35 +205,6 @@ func (s *Server) clearOtherDefaults(r *http.Request, in store.Integration) error
 		})
 		if err != nil {
 			return fmt.Errorf("clear default of integration %s: %w", o.ID, err)
-		}
-	}
-	return nil
-}
-
-const (
-	maxFieldLen = 512
-	maxScopes   = 50
-)
-
-func checkIntegrationRequest(req *createIntegrationRequest) error {
-	bad := func(msg string) error { return errorf(http.StatusBadRequest, codeInvalidRequest, msg) }
-	req.ClientID = strings.TrimSpace(req.ClientID)
-	req.Name = strings.TrimSpace(req.Name)
-	switch {
-	case req.ClientID == "":
-		return bad("client_id is required")
-	case req.ClientSecret == "":
-		return bad("client_secret is required")
-	case len(req.ClientID) > maxFieldLen, len(req.ClientSecret) > maxFieldLen*8, len(req.Name) > 200:
-		return bad("a field is too long")
-	case strings.ContainsAny(req.ClientID, "\r\n\t "):
-		return bad("client_id must not contain whitespace")
-	case len(req.Scopes) > maxScopes:
-		return bad(fmt.Sprintf("at most %d scopes", maxScopes))
-	}
-	for _, sc := range req.Scopes {
-		if sc == "" || strings.ContainsAny(sc, " \t\r\n\"\\") {
-			return bad(fmt.Sprintf("scope %q is not a valid scope token (RFC 6749 §3.3)", sc))
 		}
 	}
 	return nil

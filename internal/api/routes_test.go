@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -59,7 +60,16 @@ func TestConnectSessionBadRequests(t *testing.T) {
 		{"unknown field", `{"provider":"pax8","scope":"x"}`, "invalid_request", `unknown field "scope"`, 400},
 		{"wrong type", `{"provider":7}`, "invalid_request", `field "provider" must be a JSON string`, 400},
 		{"two values", `{"provider":"pax8"}{}`, "invalid_request", "single JSON object", 400},
-		{"neither provider nor integration", `{}`, "invalid_request", "provider or integration_id", 400},
+		{"neither provider nor integration", `{}`, "invalid_request", "provider, integration_id or connection_id", 400},
+		{"end_user.id too long", `{"provider":"pax8","end_user":{"id":"` + strings.Repeat("u", 257) + `"}}`, "invalid_request", "end_user.id is 257 bytes", 400},
+		{"end_user.email control character", `{"provider":"pax8","end_user":{"email":"a\u0001@b"}}`, "invalid_request", "end_user.email holds a control character", 400},
+		{"end_user.display_name newline", `{"provider":"pax8","end_user":{"display_name":"a\nb"}}`, "invalid_request", "control character", 400},
+		{"end_user unknown field", `{"provider":"pax8","end_user":{"name":"x"}}`, "invalid_request", `unknown field "end_user/name"`, 400},
+		{"too many tags", `{"provider":"pax8","tags":[` + strings.TrimSuffix(strings.Repeat(`"t",`, 21), ",") + `]}`, "invalid_request", "tags has 21 entries", 400},
+		{"tag too long", `{"provider":"pax8","tags":["` + strings.Repeat("t", 65) + `"]}`, "invalid_request", "tags is 65 bytes", 400},
+		{"tag with tab", `{"provider":"pax8","tags":["a\tb"]}`, "invalid_request", "tags holds a control character", 400},
+		{"empty tag", `{"provider":"pax8","tags":[""]}`, "invalid_request", "tags[0] is empty", 400},
+		{"unknown connection alone", `{"connection_id":"conn_missing"}`, "not_found", "", 404},
 		{"unknown provider", `{"provider":"nope"}`, "not_found", "", 404},
 		{"other tenant's integration", `{"integration_id":"int_missing"}`, "not_found", "", 404},
 		// SEC-09: return_to off the allow-list.
@@ -345,5 +355,114 @@ func TestNoSecretsInLogsSEC61(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain a secret %.12s…:\n%s", secret, logs)
 		}
+	}
+}
+
+// TestConnectSessionLabels: end_user and tags reach the link, a
+// reauthorization session needs nothing but connection_id, and the list
+// of connections filters by tag and end user.
+func TestConnectSessionLabels(t *testing.T) {
+	e := newEnv(t)
+	tid, key := e.tenant("acme")
+	_, keyB := e.tenant("b")
+	res := e.do("POST", "/v1/connect-sessions", key, map[string]any{
+		"provider": "pax8", "end_user": map[string]string{"id": "u-1", "email": "ops@customer.example", "display_name": "Ops"},
+		"tags": []string{"plan:gold", "eu"},
+	})
+	if res.status != http.StatusCreated {
+		t.Fatalf("POST /v1/connect-sessions = %d %s", res.status, res.body)
+	}
+	var cs struct{ URL string }
+	json.Unmarshal(res.body, &cs)
+	page, err := e.broker.Link(t.Context(), cs.URL[strings.LastIndex(cs.URL, "/")+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.EndUser{ID: "u-1", Email: "ops@customer.example", DisplayName: "Ops"}
+	if page.Link.EndUser != want || !slices.Equal(page.Link.Tags, []string{"plan:gold", "eu"}) {
+		t.Errorf("link end user %+v, tags %v", page.Link.EndUser, page.Link.Tags)
+	}
+
+	conn := e.connection(tid, "at-1", store.StatusActive)
+	if _, err := e.st.UpdateConnection(t.Context(), conn, func(c store.Connection) (store.Connection, error) {
+		c.EndUser, c.Tags = want, []string{"plan:gold"}
+		return c, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	other := e.connection(tid, "at-2", store.StatusActive)
+	res = e.do("POST", "/v1/connect-sessions", key, map[string]any{"connection_id": conn})
+	if res.status != http.StatusCreated {
+		t.Fatalf("reauthorization session with connection_id alone = %d %s", res.status, res.body)
+	}
+	var rs struct {
+		URL           string `json:"url"`
+		IntegrationID string `json:"integration_id"`
+	}
+	json.Unmarshal(res.body, &rs)
+	if rs.IntegrationID != e.integration.ID {
+		t.Errorf("reauthorization integration = %q, want %q", rs.IntegrationID, e.integration.ID)
+	}
+	if page, err := e.broker.Link(t.Context(), rs.URL[strings.LastIndex(rs.URL, "/")+1:]); err != nil || page.Link.ConnectionID != conn {
+		t.Errorf("reauthorization link = %+v, %v; want one for %s", page.Link, err, conn)
+	}
+	if res := e.do("POST", "/v1/connect-sessions", keyB, map[string]any{"connection_id": conn}); res.status != http.StatusNotFound {
+		t.Errorf("another tenant's connection_id = %d, want 404", res.status)
+	}
+
+	for q, wantIDs := range map[string][]string{
+		"?tag=plan:gold":       {conn},
+		"?end_user_id=u-1":     {conn},
+		"?end_user_id=u-2":     nil,
+		"?tag=eu":              nil,
+		"":                     {conn, other},
+		"?status=active&tag=x": nil,
+	} {
+		res := e.do("GET", "/v1/connections"+q, key, nil)
+		var out struct {
+			Connections []struct {
+				ID      string   `json:"id"`
+				Tags    []string `json:"tags"`
+				EndUser struct {
+					ID string `json:"id"`
+				} `json:"end_user"`
+			} `json:"connections"`
+		}
+		if err := json.Unmarshal(res.body, &out); err != nil || res.status != 200 {
+			t.Fatalf("GET /v1/connections%s = %d %s", q, res.status, res.body)
+		}
+		var got []string
+		for _, c := range out.Connections {
+			got = append(got, c.ID)
+			if c.ID == conn && (c.EndUser.ID != "u-1" || !slices.Equal(c.Tags, []string{"plan:gold"})) {
+				t.Errorf("connection JSON end user %q tags %v", c.EndUser.ID, c.Tags)
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(wantIDs)
+		if !slices.Equal(got, wantIDs) {
+			t.Errorf("GET /v1/connections%s = %v, want %v", q, got, wantIDs)
+		}
+	}
+}
+
+func TestConnectResultKey(t *testing.T) {
+	e := newEnv(t)
+	tid, key := e.tenant("acme")
+	res := e.do("GET", "/v1/connect-result-key", key, nil)
+	var out struct{ Key, Algorithm string }
+	if err := json.Unmarshal(res.body, &out); err != nil || res.status != 200 || out.Algorithm != "HMAC-SHA256" {
+		t.Fatalf("GET /v1/connect-result-key = %d %s", res.status, res.body)
+	}
+	if want := base64.RawURLEncoding.EncodeToString(e.broker.ResultKey(tid)); out.Key != want {
+		t.Errorf("key = %q, want the broker's key for %s", out.Key, tid)
+	}
+	_, keyB := e.tenant("b")
+	resB := e.do("GET", "/v1/connect-result-key", keyB, nil)
+	if string(resB.body) == string(res.body) {
+		t.Errorf("two tenants share one result key")
+	}
+	if res.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", res.header.Get("Cache-Control"))
 	}
 }

@@ -134,6 +134,7 @@ func New(opts Options) *Server {
 	s.handle("GET /v1/providers", authAny, s.listProviders)
 
 	s.handle("POST /v1/connect-sessions", authTenant, s.createConnectSession)
+	s.handle("GET /v1/connect-result-key", authTenant, s.connectResultKey)
 	s.handle("GET /v1/connections", authTenant, s.listConnections)
 	s.handle("POST /v1/connections", authTenant, s.createConnection)
 	s.handle("GET /v1/connections/{id}", authTenant, s.getConnection)
@@ -143,6 +144,11 @@ func New(opts Options) *Server {
 	s.handle("GET /v1/connections/{id}/events", authTenant, s.listEvents)
 	s.handle("GET /v1/integrations", authTenant, s.listIntegrations)
 	s.handle("POST /v1/integrations", authTenant, s.createIntegration)
+	s.handle("GET /v1/integrations/{id}", authAny, s.getIntegration)
+	s.handle("PATCH /v1/integrations/{id}", authAny, s.updateIntegration)
+	s.handle("DELETE /v1/integrations/{id}", authAny, s.deleteIntegration)
+	s.handle("GET /v1/webhook-deliveries", authAny, s.listDeliveries)
+	s.handle("POST /v1/webhook-deliveries/{id}/redeliver", authAny, s.redeliverDelivery)
 
 	s.handle("POST /v1/tenants", authAdmin, s.createTenant)
 	s.handle("GET /v1/tenants", authAdmin, s.listTenants)
@@ -231,6 +237,8 @@ func (s *Server) authorize(r *http.Request, auth authKind) (httpapi.Principal, e
 		p.TenantID = c.tenantID
 	}
 	switch auth {
+	case authAny:
+		p.TenantID = c.tenantID // "" for the admin key
 	case authAdmin:
 		if !c.admin {
 			return httpapi.Principal{}, errAdminOnly

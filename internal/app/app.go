@@ -19,6 +19,7 @@ import (
 	"github.com/grantd/grantd/internal/clientip"
 	"github.com/grantd/grantd/internal/clock"
 	"github.com/grantd/grantd/internal/config"
+	"github.com/grantd/grantd/internal/console"
 	"github.com/grantd/grantd/internal/notify"
 	"github.com/grantd/grantd/internal/orgmap"
 	"github.com/grantd/grantd/internal/provider"
@@ -111,6 +112,7 @@ func (a *App) build(ctx context.Context) error {
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.heartbeat = newHeartbeatGauge(a.metrics)
+	a.metrics.MustRegister(newStoreCollector(a.store, a.log, a.now))
 
 	sender, err := newSender(cfg, a.store, a.log.With("component", "notify"), a.metrics, a.now)
 	if err != nil {
@@ -153,6 +155,7 @@ func (a *App) build(ctx context.Context) error {
 			Connections:  cfg.Quotas.Connections,
 			LinksPerHour: cfg.Quotas.ConnectLinksPerHour,
 		},
+		ResultSecret: []byte(cfg.Connect.ResultSecret.Reveal()),
 	})
 	if err != nil {
 		return fmt.Errorf("build broker: %w", err)
@@ -206,6 +209,8 @@ func (a *App) build(ctx context.Context) error {
 		Providers: a.providers,
 		Base:      base,
 		Logger:    a.log.With("component", "action"),
+		Store:     a.store,
+		Now:       a.now,
 	})
 	if err != nil {
 		return fmt.Errorf("build actions: %w", err)
@@ -220,9 +225,22 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("build web pages: %w", err)
 	}
+	con, err := console.New(console.Options{
+		Broker:     b,
+		Store:      a.store,
+		Vault:      a.vault,
+		AdminKey:   cfg.AdminKey.Reveal(),
+		SessionTTL: cfg.Console.SessionTTL.D(),
+		Secure:     isHTTPS(cfg.PublicURL),
+		Logger:     a.log.With("component", "console"),
+		Now:        a.now,
+	})
+	if err != nil {
+		return fmt.Errorf("build console: %w", err)
+	}
 	// The proxy sits in front of every mux, which would clean the dot
 	// segments it must refuse (SEC-40).
-	a.handler = px.Mount(apiSrv, a.routes(apiSrv, webH, orgs.Page()))
+	a.handler = px.Mount(apiSrv, a.routes(apiSrv, webH, orgs.Page(), con))
 	if cfg.Server.AccessLog {
 		a.handler = accessLog(a.log.With("component", "http"), clientIP, a.handler)
 	}
@@ -258,7 +276,13 @@ func newSender(cfg *config.Config, st store.Store, log *slog.Logger, reg prometh
 	for _, w := range cfg.Webhooks {
 		eps = append(eps, notify.Endpoint{URL: w.URL, Secret: w.Secret.Reveal(), Events: w.Events})
 	}
-	s, err := notify.New(notify.Options{Endpoints: eps, Store: st, Logger: log, Registerer: reg, Now: now})
+	r := cfg.WebhookRetry
+	jitter := r.Jitter
+	if jitter == 0 {
+		jitter = -1 // none, as configured; notify's zero means its default
+	}
+	s, err := notify.New(notify.Options{Endpoints: eps, Store: st, Logger: log, Registerer: reg, Now: now,
+		RetryFor: r.For.D(), Backoff: r.FirstDelay.D(), MaxDelay: r.MaxDelay.D(), Jitter: jitter})
 	if err != nil {
 		return nil, fmt.Errorf("build webhooks: %w", err)
 	}

@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/grantd/grantd/internal/console"
 	"github.com/grantd/grantd/internal/orgmap"
-	"github.com/grantd/grantd/internal/store"
 )
 
 // ShutdownTimeout bounds how long Serve waits for requests in flight after
@@ -27,11 +27,14 @@ const ShutdownTimeout = 10 * time.Second
 const RefreshDrainTimeout = 30 * time.Second
 
 // routes is the top-level mux: the JSON API under /v1/, the browser pages
-// (connect, callbacks, static files, index, organisation mapping), metrics
+// (connect, callbacks, static files, index, organisation mapping), the
+// console under /console/, metrics
 // and health.
-func (a *App) routes(apiH, webH, mappingH http.Handler) http.Handler {
+func (a *App) routes(apiH, webH, mappingH, consoleH http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiH)
+	mux.Handle(console.Path, consoleH)
+	mux.Handle("/console", http.RedirectHandler(console.Path, http.StatusMovedPermanently))
 	mux.Handle(orgmap.PagePath, mappingH)
 	mux.Handle("/connect/", webH)
 	mux.Handle("/oauth/", webH)
@@ -40,23 +43,9 @@ func (a *App) routes(apiH, webH, mappingH http.Handler) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}))
-	mux.HandleFunc("GET /healthz", a.handleHealth)
+	mux.HandleFunc("GET /healthz", a.handleLive)
+	mux.HandleFunc("GET /readyz", a.handleReady)
 	return mux
-}
-
-// handleHealth answers 200 when the database answers.
-func (a *App) handleHealth(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	if _, err := a.store.GetMeta(ctx, MetaVaultFingerprint); err != nil && !errors.Is(err, store.ErrNotFound) {
-		a.log.WarnContext(ctx, "health check", "err", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, `{"status":"unavailable"}`)
-		return
-	}
-	fmt.Fprintln(w, `{"status":"ok"}`)
 }
 
 // Run listens on the configured address and calls [App.Serve].

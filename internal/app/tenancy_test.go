@@ -328,8 +328,8 @@ func TestWebhooksTellReauthorized(t *testing.T) {
 	if st := s.call(t, http.MethodPost, "/v1/connect-sessions", map[string]string{"integration_id": stackIntegration, "connection_id": conn}, &out, nil); st != http.StatusCreated {
 		t.Fatalf("POST /v1/connect-sessions (reauthorize) = %d", st)
 	}
-	if st := s.consentVia(t, out.URL, firstPartner().Username); st != http.StatusOK {
-		t.Fatalf("reauthorization callback = %d, want 200", st)
+	if st := s.consentVia(t, out.URL, firstPartner().Username); st != http.StatusSeeOther {
+		t.Fatalf("reauthorization callback = %d, want 303 to the success page", st)
 	}
 	got := map[string]bool{next(): true, next(): true}
 	if !got["reauthorized"] || !got["revoked"] {

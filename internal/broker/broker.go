@@ -77,6 +77,10 @@ type Options struct {
 	Metrics *Metrics
 	// Quotas bound what each tenant may hold or make.
 	Quotas Quotas
+	// ResultSecret signs the connect results added to return_to: each
+	// tenant's key is [connectresult.DeriveKey] of it (default: derived
+	// from the vault's primary key, see [vault.Keyring.Derive]).
+	ResultSecret []byte
 }
 
 // Broker runs connect flows and keeps grants alive. It is safe for
@@ -111,6 +115,10 @@ type Broker struct {
 	// share is the number of live replicas that split each provider's
 	// max_refresh_rate (at least 1).
 	share atomic.Int64
+
+	// broken holds the ids of integrations last seen marked broken, so a
+	// token issued with one clears the mark without a read per token.
+	broken sync.Map
 }
 
 // New returns a Broker. It does not start background work; see package
@@ -160,6 +168,9 @@ func New(opts Options) (*Broker, error) {
 		opts.Metrics = NewMetrics(nil)
 	}
 	opts.Quotas.setDefaults()
+	if len(opts.ResultSecret) == 0 {
+		opts.ResultSecret = opts.Vault.Derive("connect result")
+	}
 	b := &Broker{
 		opts:         opts,
 		vault:        opts.Vault,
@@ -223,7 +234,8 @@ func setDefault(d *time.Duration, v time.Duration) {
 }
 
 func (b *Broker) event(ctx context.Context, c store.Connection, kind, detail string) {
-	e := store.Event{TenantID: c.TenantID, ConnectionID: c.ID, Kind: kind, Detail: detail, CreatedAt: b.now().UTC()}
+	e := store.Event{TenantID: c.TenantID, ConnectionID: c.ID, IntegrationID: c.IntegrationID, Provider: c.Provider,
+		Kind: kind, Detail: detail, CreatedAt: b.now().UTC(), EndUser: c.EndUser, Tags: c.Tags}
 	id, err := b.st.AddEvent(ctx, e)
 	if err != nil {
 		b.log.ErrorContext(ctx, "store event", "connection_id", c.ID, "kind", kind, "err", err)

@@ -12,11 +12,23 @@ import (
 	"github.com/grantd/grantd/internal/store"
 )
 
-// Connected is the result of a successful callback.
+// Connected is the result of a callback. On failure only the fields
+// known from the session are set (ReturnTo, SessionID, TenantID and, for a
+// reauthorization, ConnectionID), so the page can still send the user back
+// with the outcome.
 type Connected struct {
 	Connection store.Connection
 	// ReturnTo is the allow-listed URL to send the user to, or "".
 	ReturnTo string
+	// SessionID is the connect session's id: one per authorization.
+	SessionID string
+	// TenantID is the session's tenant.
+	TenantID string
+	// ConnectionID is the connection made or reauthorized (on failure,
+	// the connection a reauthorization was for).
+	ConnectionID string
+	// Reauthorized is set when an existing connection got a new grant.
+	Reauthorized bool
 }
 
 // Callback completes an authorization on integrationID's callback path. It
@@ -48,6 +60,17 @@ func (b *Broker) callback(ctx context.Context, integrationID string, q url.Value
 	if err != nil {
 		return Connected{}, errorf(CodeInternal, err, "the authorization cannot be read")
 	}
+	base := Connected{ReturnTo: s.ReturnTo, SessionID: s.ID, TenantID: s.TenantID, ConnectionID: s.ConnectionID}
+	res, err := b.completeSession(ctx, integrationID, q, browserSecret, s)
+	if err != nil {
+		return base, err
+	}
+	return res, nil
+}
+
+// completeSession checks the rest of the response for session s and
+// exchanges its code.
+func (b *Broker) completeSession(ctx context.Context, integrationID string, q url.Values, browserSecret string, s store.ConnectSession) (Connected, error) {
 	now := b.now()
 	if !now.Before(s.ExpiresAt) {
 		return Connected{}, errorf(CodeStateExpired, nil, "this authorization expired; start again")
@@ -100,11 +123,10 @@ func (b *Broker) exchange(ctx context.Context, p provider.Provider, in store.Int
 	if err != nil {
 		return Connected{}, errorf(CodeInternal, err, "the authorization cannot be read")
 	}
-	params := map[string]string{
-		"grant_type":   "authorization_code",
-		"code":         code,
-		"redirect_uri": s.RedirectURI,
-	}
+	params := tokenParams(p)
+	params["grant_type"] = "authorization_code"
+	params["code"] = code
+	params["redirect_uri"] = s.RedirectURI
 	if p.PKCE {
 		params["code_verifier"] = verifier
 	}
@@ -128,9 +150,19 @@ func (b *Broker) exchange(ctx context.Context, p provider.Provider, in store.Int
 		if oauthx.IsTransient(err) {
 			return Connected{}, errorf(CodeUpstreamDown, err, "%s could not be reached to finish the connection; start again", p.DisplayName)
 		}
+		if reason, ok := credentialsRefused(err); ok {
+			b.markBroken(ctx, in.ID, reason)
+			e := errorf(CodeRejectedCredentials, err,
+				"%s refused the credentials the application is configured with, so the connection cannot be made; this is not something you did: the application's administrator must correct its %s integration",
+				p.DisplayName, p.DisplayName)
+			e.ReturnTo = s.ReturnTo
+			return Connected{}, e
+		}
 		return Connected{}, errorf(CodeTokenResponse, err, "%s did not issue tokens; start again", p.DisplayName)
 	}
-	if err := checkAccessAudience(tok.AccessToken, s.Audience); err != nil {
+	b.noteIntegration(in)
+	b.markWorking(ctx, in.ID)
+	if err := b.checkAudience(ctx, p, tok.AccessToken, s.Audience); err != nil {
 		return Connected{}, errorf(CodeTokenResponse, err, "%s issued a token for another audience", p.DisplayName)
 	}
 	var claims *oauthx.IDClaims
@@ -221,6 +253,14 @@ func (b *Broker) saveConnection(ctx context.Context, p provider.Provider, in sto
 		if claims != nil {
 			c.Subject, c.Email = claims.Subject, claims.Email
 		}
+		c.RequestedScopes = s.Scopes
+		// A reauthorization link without labels keeps the connection's.
+		if s.EndUser != (store.EndUser{}) {
+			c.EndUser = s.EndUser
+		}
+		if len(s.Tags) > 0 {
+			c.Tags = s.Tags
+		}
 	}
 	var c, old store.Connection
 	kind := "connected"
@@ -268,7 +308,14 @@ func (b *Broker) saveConnection(ctx context.Context, p provider.Provider, in sto
 	if kind == "reauthorized" {
 		b.revokeReplaced(ctx, p, old, tok.RefreshToken)
 	}
-	return Connected{Connection: c, ReturnTo: s.ReturnTo}, nil
+	return Connected{
+		Connection:   c,
+		ReturnTo:     s.ReturnTo,
+		SessionID:    s.ID,
+		TenantID:     s.TenantID,
+		ConnectionID: c.ID,
+		Reauthorized: kind == "reauthorized",
+	}, nil
 }
 
 // oauthErrorCode keeps an authorization-response error code only when it

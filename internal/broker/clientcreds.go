@@ -73,8 +73,16 @@ func (b *Broker) ConnectClient(ctx context.Context, tenantID, integrationID stri
 		if oauthx.IsTransient(err) {
 			return store.Connection{}, errorf(CodeUpstreamDown, err, "%s could not be reached; try again", p.DisplayName)
 		}
-		return store.Connection{}, errorf(CodeUpstream, err, "%s refused the client credentials", p.DisplayName)
+		if reason, ok := credentialsRefused(err); ok {
+			if breaksIntegration(p, err) {
+				b.markBroken(ctx, in.ID, reason)
+			}
+			return store.Connection{}, refusedError(p, in, reason, err)
+		}
+		return store.Connection{}, errorf(CodeUpstream, err, "%s answered the token request with an unusable response; try again later", p.DisplayName)
 	}
+	b.noteIntegration(in)
+	b.markWorking(ctx, in.ID)
 	g, err := b.newGrant(ctx, p, c.ID, tok, now)
 	if err != nil {
 		return store.Connection{}, err

@@ -1,6 +1,8 @@
 package broker_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/grantd/grantd/internal/broker"
@@ -69,14 +71,60 @@ func TestClientCredentialsSingleFlight(t *testing.T) {
 	}
 }
 
+// TestClientCredentialsRefused: a wrong secret is the vendor refusing the
+// integration's credentials: provider_rejected_credentials with the
+// vendor's reason (not "try again"), the integration marked broken, nothing
+// stored; the next token issued with corrected credentials clears the mark.
 func TestClientCredentialsRefused(t *testing.T) {
-	e, b, _ := clientCredsEnv(t)
-	if _, err := b.ConnectClient(t.Context(), e.tenant, e.integ.ID); broker.CodeOf(err) != broker.CodeUnsupportedGrant {
+	e, b, in := clientCredsEnv(t)
+	ctx := t.Context()
+	if _, err := b.ConnectClient(ctx, e.tenant, e.integ.ID); broker.CodeOf(err) != broker.CodeUnsupportedGrant {
 		t.Errorf("ConnectClient on an authorization-code integration = %v, want unsupported_grant", err)
 	}
 	e.sb.RegisterClient(sandbox.Pax8, sandbox.Client{ID: "partner-api-client", Secret: "wrong"})
-	if _, err := b.ConnectClient(t.Context(), e.tenant, "int_partner_api"); broker.CodeOf(err) != broker.CodeUpstream {
-		t.Errorf("ConnectClient with a wrong secret = %v, want upstream_error", err)
+	_, err := b.ConnectClient(ctx, e.tenant, in.ID)
+	if broker.CodeOf(err) != broker.CodeRejectedCredentials {
+		t.Fatalf("ConnectClient with a wrong secret = %v, want provider_rejected_credentials", err)
+	}
+	be, _ := errors.AsType[*broker.Error](err)
+	if !strings.Contains(be.Msg, "access_denied") || strings.Contains(be.Msg, "try again later") || strings.Contains(be.Msg, secret) {
+		t.Errorf("message %q: want the vendor's reason (access_denied), no try-again, no secret", be.Msg)
+	}
+	if n := len(e.connections()); n != 0 {
+		t.Errorf("stored %d connections, want 0", n)
+	}
+	got, err := e.st.GetIntegration(ctx, in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.LastError, "access_denied") || got.BrokenAt.IsZero() {
+		t.Errorf("integration last_error %q, broken_at %v; want access_denied and set", got.LastError, got.BrokenAt)
+	}
+	e.sb.RegisterClient(sandbox.Pax8, sandbox.Client{ID: "partner-api-client", Secret: secret})
+	if _, err := b.ConnectClient(ctx, e.tenant, in.ID); err != nil {
+		t.Fatalf("ConnectClient with the secret corrected = %v", err)
+	}
+	got, _ = e.st.GetIntegration(ctx, in.ID)
+	if got.LastError != "" || !got.BrokenAt.IsZero() {
+		t.Errorf("after a token was issued: last_error %q, broken_at %v; want cleared", got.LastError, got.BrokenAt)
+	}
+}
+
+// TestCheckCredentials: a client-credentials integration is checked with
+// a token request that stores nothing; an authorization-code one cannot be
+// checked without a user.
+func TestCheckCredentials(t *testing.T) {
+	e, b, in := clientCredsEnv(t)
+	ctx := t.Context()
+	if err := b.CheckCredentials(ctx, in); err != nil {
+		t.Errorf("CheckCredentials(right secret) = %v", err)
+	}
+	e.sb.RegisterClient(sandbox.Pax8, sandbox.Client{ID: "partner-api-client", Secret: "other"})
+	if err := b.CheckCredentials(ctx, in); broker.CodeOf(err) != broker.CodeRejectedCredentials {
+		t.Errorf("CheckCredentials(wrong secret) = %v, want provider_rejected_credentials", err)
+	}
+	if err := b.CheckCredentials(ctx, e.integ); broker.CodeOf(err) != broker.CodeUnsupportedGrant {
+		t.Errorf("CheckCredentials(authorization code) = %v, want unsupported_grant", err)
 	}
 	if n := len(e.connections()); n != 0 {
 		t.Errorf("stored %d connections, want 0", n)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,11 @@ type LinkRequest struct {
 	// always creates a new connection.
 	ConnectionID       string
 	AllowAccountChange bool
+	// EndUser and Tags are the application's names for the user and the
+	// connection; they are stored on the connection and sent in webhooks.
+	// See [CheckLabels] for their limits.
+	EndUser store.EndUser
+	Tags    []string
 }
 
 // Link is a connect page URL, shown once: only its hash is stored.
@@ -41,6 +47,18 @@ type Link struct {
 
 // CreateLink creates a connect link for tenantID.
 func (b *Broker) CreateLink(ctx context.Context, tenantID string, req LinkRequest) (Link, error) {
+	if req.IntegrationID == "" && req.Provider == "" && req.ConnectionID != "" {
+		// A reauthorization needs nothing but the connection: its
+		// integration is the connection's.
+		c, err := b.getConnection(ctx, req.ConnectionID)
+		if err != nil || c.TenantID != tenantID {
+			return Link{}, errorf(CodeNotFound, err, "connection %s not found", req.ConnectionID)
+		}
+		req.IntegrationID = c.IntegrationID
+	}
+	if err := CheckLabels(req.EndUser, req.Tags); err != nil {
+		return Link{}, err
+	}
 	in, err := b.resolveIntegration(ctx, tenantID, req.IntegrationID, req.Provider)
 	if err != nil {
 		return Link{}, err
@@ -90,6 +108,8 @@ func (b *Broker) CreateLink(ctx context.Context, tenantID string, req LinkReques
 		CreatedAt:     now,
 
 		AllowAccountChange: req.AllowAccountChange,
+		EndUser:            req.EndUser,
+		Tags:               slices.Clone(req.Tags),
 	}
 	if err := b.st.CreateConnectLink(ctx, l); err != nil {
 		return Link{}, errorf(CodeInternal, err, "connect link cannot be stored")
@@ -113,19 +133,21 @@ func (b *Broker) Link(ctx context.Context, token string) (LinkPage, error) {
 	if err != nil {
 		return LinkPage{}, errorf(CodeNotFound, err, "this connect link is not valid")
 	}
+	// From here on a failure still returns the link, so the page can send
+	// the user back to its return_to with the outcome.
 	if !l.UsedAt.IsZero() {
-		return LinkPage{}, errorf(CodeLinkUsed, nil, "this connect link was already used to connect; ask for a new one")
+		return LinkPage{Link: l}, errorf(CodeLinkUsed, nil, "this connect link was already used to connect; ask for a new one")
 	}
 	if !b.now().Before(l.ExpiresAt) {
-		return LinkPage{}, errorf(CodeLinkExpired, nil, "this connect link has expired; ask for a new one")
+		return LinkPage{Link: l}, errorf(CodeLinkExpired, nil, "this connect link has expired; ask for a new one")
 	}
 	in, err := b.st.GetIntegration(ctx, l.IntegrationID)
 	if err != nil || !b.MayUse(ctx, in, l.TenantID) {
-		return LinkPage{}, errorf(CodeNotFound, err, "the integration of this link no longer exists")
+		return LinkPage{Link: l}, errorf(CodeNotFound, err, "the integration of this link no longer exists")
 	}
 	p, err := b.provider(in.Provider)
 	if err != nil {
-		return LinkPage{}, err
+		return LinkPage{Link: l}, err
 	}
 	page := LinkPage{Link: l, Integration: in, Provider: p}
 	// Only a link made for a connection reauthorizes it: any other link
@@ -133,7 +155,7 @@ func (b *Broker) Link(ctx context.Context, token string) (LinkPage, error) {
 	if l.ConnectionID != "" {
 		c, err := b.st.GetConnection(ctx, l.ConnectionID)
 		if err != nil || c.TenantID != l.TenantID {
-			return LinkPage{}, errorf(CodeNotFound, err, "the connection of this link no longer exists")
+			return LinkPage{Link: l}, errorf(CodeNotFound, err, "the connection of this link no longer exists")
 		}
 		page.Existing = &c
 	}
@@ -179,6 +201,8 @@ func (b *Broker) Start(ctx context.Context, linkToken, browserSecret string) (st
 
 		LinkID:             page.Link.ID,
 		AllowAccountChange: page.Link.AllowAccountChange,
+		EndUser:            page.Link.EndUser,
+		Tags:               page.Link.Tags,
 	}
 	if s.Nonce, err = b.seal("connect_session", s.ID, "nonce", nonce); err != nil {
 		return "", errorf(CodeInternal, err, "the authorization cannot be started")
@@ -194,6 +218,14 @@ func (b *Broker) Start(ctx context.Context, linkToken, browserSecret string) (st
 		return "", errorf(CodeInternal, err, "provider %s has a bad authorize URL", p.Name)
 	}
 	q := u.Query()
+	// The provider's static parameters first, so nothing grantd sets
+	// below can be overridden (config load refuses such entries anyway).
+	for k, v := range p.AuthorizeParams {
+		q.Set(k, v)
+	}
+	if p.Resource != "" {
+		q.Set("resource", p.Resource) // RFC 8707 §2.1
+	}
 	q.Set("response_type", "code")
 	q.Set("client_id", in.ClientID)
 	q.Set("redirect_uri", in.RedirectURI)
@@ -224,7 +256,7 @@ func (b *Broker) resolveIntegration(ctx context.Context, tenantID, id, providerN
 		return in, nil
 	}
 	if providerName == "" {
-		return store.Integration{}, errorf(CodeInvalidRequest, nil, "integration_id or provider is required")
+		return store.Integration{}, errorf(CodeInvalidRequest, nil, "integration_id, provider or connection_id is required")
 	}
 	all, err := b.st.ListIntegrations(ctx, tenantID)
 	if err != nil {
@@ -233,30 +265,34 @@ func (b *Broker) resolveIntegration(ctx context.Context, tenantID, id, providerN
 	var pick *store.Integration
 	for i := range all {
 		in := &all[i]
-		if in.Provider != providerName || !b.MayUse(ctx, *in, tenantID) {
+		if in.Provider != providerName || !b.MayUse(ctx, *in, tenantID) || rank(*in, tenantID) == 0 {
 			continue
 		}
-		// A tenant's own default wins, then any of its own, then the
-		// operator's default, then any operator integration.
 		if pick == nil || rank(*in, tenantID) > rank(*pick, tenantID) {
 			pick = in
 		}
 	}
 	if pick == nil {
-		return store.Integration{}, errorf(CodeNotFound, nil, "no integration for provider %s", providerName)
+		return store.Integration{}, errorf(CodeNotFound, nil, "no default integration for provider %s; name integration_id or make one of the tenant's integrations default", providerName)
 	}
 	return *pick, nil
 }
 
+// rank orders the integrations a connect naming only a provider may use:
+// the tenant's own default (2), then the operator's default (1). An
+// integration that is not a default (0) is never picked by provider name,
+// so one created with is_default false never takes over; it is used only
+// when named by id.
 func rank(in store.Integration, tenantID string) int {
-	r := 0
-	if in.TenantID == tenantID && tenantID != "" {
-		r += 2
+	switch {
+	case !in.IsDefault:
+		return 0
+	case in.TenantID == tenantID && tenantID != "":
+		return 2
+	case in.TenantID == "":
+		return 1
 	}
-	if in.IsDefault {
-		r++
-	}
-	return r
+	return 0
 }
 
 func hash(s string) []byte {

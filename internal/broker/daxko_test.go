@@ -196,15 +196,23 @@ func TestDaxkoConnectRefused(t *testing.T) {
 	if n := daxkoTokenRequests(e); n != 0 {
 		t.Errorf("bad scopes sent %d token requests, want 0", n)
 	}
-	if _, err := b.ConnectClient(ctx, e.tenant, in.ID, "client:1234"); broker.CodeOf(err) != broker.CodeUpstream {
-		t.Errorf("ConnectClient(unknown client) = %v, want upstream_error", err)
+	if _, err := b.ConnectClient(ctx, e.tenant, in.ID, "client:1234"); broker.CodeOf(err) != broker.CodeRejectedCredentials {
+		t.Errorf("ConnectClient(unknown client) = %v, want provider_rejected_credentials", err)
+	} else if !strings.Contains(err.Error(), "access_denied") {
+		t.Errorf("ConnectClient(unknown client) = %v, want Daxko's reason (access_denied)", err)
+	}
+	if got, _ := e.st.GetIntegration(ctx, in.ID); !got.BrokenAt.IsZero() {
+		t.Errorf("a client the partner may not use marked the integration broken (%q)", got.LastError)
 	}
 	if err := e.sb.RegisterDaxkoPartner(sandbox.DaxkoPartner{Username: daxkoUser, Password: daxkoPassword, RefreshToken: "a-newer-token"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := b.ConnectClient(ctx, e.tenant, in.ID, "client:9999")
-	if broker.CodeOf(err) != broker.CodeUpstream {
-		t.Errorf("ConnectClient with a replaced partner token = %v, want upstream_error", err)
+	if broker.CodeOf(err) != broker.CodeRejectedCredentials {
+		t.Errorf("ConnectClient with a replaced partner token = %v, want provider_rejected_credentials", err)
+	}
+	if got, _ := e.st.GetIntegration(ctx, in.ID); got.BrokenAt.IsZero() || !strings.Contains(got.LastError, "invalid_client") {
+		t.Errorf("a refused partner token left the integration unmarked: last_error %q", got.LastError)
 	}
 	if err != nil && strings.Contains(err.Error(), daxkoPartner) {
 		t.Errorf("error %q reveals the partner token", err)

@@ -44,7 +44,13 @@ const (
 	// when one may go again.
 	CodeRefreshThrottled Code = "refresh_throttled"
 	CodeUnsupportedGrant Code = "unsupported_grant"
-	CodeInternal         Code = "internal"
+	// CodeRejectedCredentials: the vendor's token endpoint refused the
+	// integration's own credentials (401, invalid_client,
+	// unauthorized_client, access_denied). The application's configuration
+	// must change; trying again will not help. The integration is marked
+	// broken until a token is issued with it again.
+	CodeRejectedCredentials Code = "provider_rejected_credentials"
+	CodeInternal            Code = "internal"
 )
 
 // Error is a failure with a message that is safe to show to the caller. Err
@@ -56,6 +62,9 @@ type Error struct {
 	// RetryAfter, when set, is how long the caller should wait before
 	// asking again (CodeRateLimited, CodeRefreshThrottled).
 	RetryAfter time.Duration
+	// ReturnTo, when set, is the allow-listed URL of the application the
+	// user came from, for a page that sends them back to it.
+	ReturnTo string
 }
 
 func (e *Error) Error() string {

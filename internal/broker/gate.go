@@ -60,7 +60,13 @@ func (b *Broker) gate(p provider.Provider) *gate {
 	}
 	if g.rate > 0 {
 		if g.burst <= 0 {
-			g.burst = max(1, int(g.rate))
+			// Half a second's worth: at a max_refresh_rate equal to the
+			// vendor's limit, the vendor's bucket (commonly a second's
+			// worth) keeps half a second of slack for the jitter between
+			// admission here and arrival there (the journal write, the
+			// dial); with a full second's worth it had none, and a
+			// catch-up after an outage met 429s.
+			g.burst = max(1, int(g.rate/2))
 		}
 		g.limiter = rate.NewLimiter(rate.Limit(g.rate/float64(b.replicas())), g.burst)
 	}
@@ -91,21 +97,30 @@ func (b *Broker) replicas() int {
 }
 
 // allow reports whether a request may go to the provider at now, and if
-// not, when the circuit lets the next probe through.
-func (g *gate) allow(now time.Time) (bool, time.Time) {
+// not, when the circuit lets the next probe through; probe says the
+// request is the half-open probe.
+func (g *gate) allow(now time.Time) (ok bool, until time.Time, probe bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
 	case g.openUntil.IsZero():
-		return true, time.Time{}
+		return true, time.Time{}, false
 	case now.Before(g.openUntil):
-		return false, g.openUntil
+		return false, g.openUntil, false
 	case g.probing:
 		// Half-open with a probe in flight: wait for its outcome.
-		return false, now.Add(g.cooldown / 10)
+		return false, now.Add(g.cooldown / 10), false
 	}
 	g.probing = true
-	return true, time.Time{}
+	return true, time.Time{}, true
+}
+
+// unprobe gives back the half-open probe allow let through, which was not
+// sent after all (the rate limit held it back).
+func (g *gate) unprobe() {
+	g.mu.Lock()
+	g.probing = false
+	g.mu.Unlock()
 }
 
 // record takes the outcome of a request allow let through: transient
@@ -127,14 +142,6 @@ func (g *gate) record(now time.Time, transient bool) bool {
 	return false
 }
 
-// cancel withdraws a request allow let through that was never sent: a
-// half-open circuit may let another probe go.
-func (g *gate) cancel() {
-	g.mu.Lock()
-	g.probing = false
-	g.mu.Unlock()
-}
-
 // wait blocks until the rate limit lets one request go, or returns ctx's
 // error at once when ctx would end first.
 func (g *gate) wait(ctx context.Context) error {
@@ -153,21 +160,29 @@ type notSentError struct {
 
 func (e *notSentError) Error() string { return e.reason }
 
-// admit waits for p's rate limit and asks its circuit whether a request
-// may go now. Every admitted request must be settled.
+// admit asks p's circuit whether a request may go now, then waits for
+// p's rate limit. Every admitted request must be settled. The circuit
+// comes first: a request it holds back is not sent, so it neither spends
+// the provider's rate budget nor waits its turn (during an outage a sweep
+// of many due rows, and callers of Token, would otherwise be paced by the
+// rate limit for nothing).
 func (b *Broker) admit(ctx context.Context, p provider.Provider, g *gate) error {
+	ok, until, probe := g.allow(b.now())
+	if !ok {
+		return &notSentError{reason: "the provider's circuit is open after repeated failures", until: until}
+	}
 	if g.limiter != nil {
 		start := time.Now()
 		if err := g.wait(ctx); err != nil {
+			if probe {
+				g.unprobe()
+			}
 			b.metrics.rateLimited.WithLabelValues(p.Name).Inc()
 			return &notSentError{reason: "the provider's refresh rate limit is saturated", until: b.now().Add(time.Duration(float64(time.Second) * float64(b.replicas()) / g.rate))}
 		}
 		if waited := time.Since(start); waited > time.Millisecond {
 			b.metrics.rateWait.WithLabelValues(p.Name).Observe(waited.Seconds())
 		}
-	}
-	if ok, until := g.allow(b.now()); !ok {
-		return &notSentError{reason: "the provider's circuit is open after repeated failures", until: until}
 	}
 	return nil
 }

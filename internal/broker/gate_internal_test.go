@@ -14,7 +14,7 @@ func TestGateCircuit(t *testing.T) {
 	g := &gate{failures: 3, cooldown: 30 * time.Second}
 	mustAllow := func(at time.Time, want bool) {
 		t.Helper()
-		if ok, _ := g.allow(at); ok != want {
+		if ok, _, _ := g.allow(at); ok != want {
 			t.Fatalf("allow at +%s = %t, want %t", at.Sub(t0), ok, want)
 		}
 	}
@@ -35,7 +35,7 @@ func TestGateCircuit(t *testing.T) {
 		t.Fatal("closed after 3 transient failures in a row, want open")
 	}
 	mustAllow(t0.Add(29*time.Second), false)
-	if _, until := g.allow(t0.Add(time.Second)); !until.Equal(t0.Add(30 * time.Second)) {
+	if _, until, _ := g.allow(t0.Add(time.Second)); !until.Equal(t0.Add(30 * time.Second)) {
 		t.Errorf("open until %v, want %v", until, t0.Add(30*time.Second))
 	}
 	half := t0.Add(30 * time.Second)
@@ -47,7 +47,7 @@ func TestGateCircuit(t *testing.T) {
 	mustAllow(half.Add(29*time.Second), false)
 	probe := half.Add(30 * time.Second)
 	mustAllow(probe, true)
-	g.cancel() // admitted, never sent: another probe may go
+	g.unprobe() // admitted, never sent: another probe may go
 	mustAllow(probe, true)
 	if g.record(probe, false) {
 		t.Fatal("a successful probe left the circuit open")

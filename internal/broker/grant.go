@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -97,9 +98,15 @@ func (b *Broker) verifier(ctx context.Context, p provider.Provider, clientID str
 // Only an unreachable JWKS is forgiven: the identity claims still have to
 // match, the gap is logged and counted, and the tokens are kept, because
 // they came straight from the token endpoint over TLS (OIDC Core §3.1.3.7
-// step 6). Any other failure is returned.
+// step 6). A failure of the id_token wraps [oauthx.ErrInvalidIDToken];
+// any other error is grantd's own (the store, the vault), says nothing
+// against the answer, and is returned unwrapped.
 func (b *Broker) checkRefreshedIDToken(ctx context.Context, p provider.Provider, c store.Connection, g grant) error {
-	in, err := b.st.GetIntegration(ctx, c.IntegrationID)
+	var in store.Integration
+	err := b.holding(ctx, c.ID, func() (err error) {
+		in, err = b.st.GetIntegration(ctx, c.IntegrationID)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -116,7 +123,7 @@ func (b *Broker) checkRefreshedIDToken(ctx context.Context, p provider.Provider,
 		return fmt.Errorf("%w: %v", oauthx.ErrInvalidIDToken, err)
 	}
 	if err := sameIdentity(orig, next); err != nil {
-		return err
+		return fmt.Errorf("%w: %v", oauthx.ErrInvalidIDToken, err)
 	}
 	_, err = b.verifier(ctx, p, in.ClientID).VerifyRefreshed(ctx, g.idToken, orig, g.accessToken)
 	if errors.Is(err, oauthx.ErrKeysUnavailable) {
@@ -247,6 +254,36 @@ func audience(m map[string]any) []string {
 			}
 		}
 		return out
+	}
+	return nil
+}
+
+// tokenParams returns a new map of p's static token parameters plus its
+// RFC 8707 resource (§2.2), for the caller to add its own to.
+func tokenParams(p provider.Provider) map[string]string {
+	m := make(map[string]string, len(p.TokenParams)+6)
+	maps.Copy(m, p.TokenParams)
+	if p.Resource != "" {
+		m["resource"] = p.Resource
+	}
+	return m
+}
+
+// checkAudience checks the access token's audience against what was asked
+// for, whichever parameter carried it: audience (Auth0) or resource
+// (RFC 8707). An opaque token cannot be checked; that is logged, so a
+// provider answering for the wrong API is not silent.
+func (b *Broker) checkAudience(ctx context.Context, p provider.Provider, accessToken, audience string) error {
+	for _, want := range []string{audience, p.Resource} {
+		if err := checkAccessAudience(accessToken, want); err != nil {
+			return err
+		}
+	}
+	if audience != "" || p.Resource != "" {
+		if _, err := unverifiedClaims(accessToken); err != nil {
+			b.log.InfoContext(ctx, "access token is opaque; its audience cannot be checked",
+				"provider", p.Name, "audience", audience, "resource", p.Resource)
+		}
 	}
 	return nil
 }

@@ -61,8 +61,34 @@ func replayWindow(p provider.Provider, c store.Connection, now time.Time) time.D
 // beginAttempt commits the journal entry for a refresh about to be sent
 // with c's refresh token, while this process holds the lease, and returns
 // the row as written. A replay keeps the time of the first send.
+//
+// When the database is lost during the write, the entry may have been
+// committed although the answer never came back; nothing has been sent,
+// so the entry is withdrawn (fenced on its attempt id) once the database
+// is back, or the next refresh would take this unsent attempt for a lost
+// answer and give the grant up. The database being back, the refresh
+// then goes on.
 func (b *Broker) beginAttempt(ctx context.Context, c store.Connection, now time.Time) (store.Connection, error) {
-	return b.st.JournalRefresh(ctx, c.ID, b.owner, "att_"+rand.Text(), c.RefreshToken, now)
+	attempt := "att_" + rand.Text()
+	nc, err := b.st.JournalRefresh(ctx, c.ID, b.owner, attempt, c.RefreshToken, now)
+	if err == nil || !store.Unavailable(err) {
+		return nc, err
+	}
+	werr := b.holding(ctx, c.ID, func() error {
+		_, err := b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
+			if cur.RefreshAttempt != attempt {
+				return cur, store.ErrConflict // not written: nothing to withdraw
+			}
+			cur.RefreshAttempt, cur.RefreshStartedAt, cur.RefreshReplays = c.RefreshAttempt, c.RefreshStartedAt, c.RefreshReplays
+			return cur, nil
+		})
+		return err
+	})
+	if werr != nil && !errors.Is(werr, store.ErrConflict) {
+		b.log.ErrorContext(ctx, "withdraw unsent refresh attempt", "connection_id", c.ID, "attempt", attempt, "err", werr)
+		return store.Connection{}, err
+	}
+	return b.st.JournalRefresh(ctx, c.ID, b.owner, "att_"+rand.Text(), c.RefreshToken, b.now())
 }
 
 // clearJournal empties c's refresh journal.

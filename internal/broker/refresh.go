@@ -155,7 +155,7 @@ func (b *Broker) refreshOwned(ctx context.Context, p provider.Provider, c store.
 	if journal {
 		nc, err := b.beginAttempt(ctx, c, now)
 		if err != nil {
-			g.cancel()
+			g.unprobe()
 			b.release(ctx, c.ID)
 			return Token{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
 		}
@@ -188,6 +188,14 @@ func (b *Broker) refreshOwned(ctx context.Context, p provider.Provider, c store.
 	if err != nil {
 		return b.refreshFailed(sctx, p, c, err)
 	}
+	// The grant is kept whatever the audience (the answer may have
+	// rotated the refresh token), but a provider that starts answering
+	// for another API is not silent (SEC-12).
+	for _, want := range []string{req.Params["audience"], p.Resource} {
+		if aerr := checkAccessAudience(tok.AccessToken, want); aerr != nil {
+			b.log.WarnContext(sctx, "refreshed access token is for another audience", "provider", p.Name, "connection_id", c.ID, "err", aerr)
+		}
+	}
 	nc, err := b.storeRefreshed(sctx, p, c, tok, rotated(req, tok))
 	if err != nil {
 		if CodeOf(err) != CodeIDToken {
@@ -196,6 +204,7 @@ func (b *Broker) refreshOwned(ctx context.Context, p provider.Provider, c store.
 		return Token{}, err
 	}
 	b.metrics.Refreshes.WithLabelValues(p.Name, "ok").Inc()
+	b.markWorking(sctx, c.IntegrationID)
 	b.event(sctx, nc, "refreshed", "")
 	return b.tokenFrom(nc, b.now())
 }
@@ -205,6 +214,13 @@ func (b *Broker) refreshRequest(ctx context.Context, p provider.Provider, c stor
 	if err != nil {
 		return oauthx.Request{}, errorf(CodeInternal, err, "integration of connection %s cannot be read", c.ID)
 	}
+	b.noteIntegration(in)
+	return b.requestFor(p, in, c)
+}
+
+// requestFor builds the token request that renews c's tokens with
+// integration in's credentials.
+func (b *Broker) requestFor(p provider.Provider, in store.Integration, c store.Connection) (oauthx.Request, error) {
 	secret, err := b.open("integration", in.ID, "client_secret", in.ClientSecret)
 	if err != nil {
 		return oauthx.Request{}, errorf(CodeInternal, err, "integration %s cannot be read", in.ID)
@@ -215,7 +231,7 @@ func (b *Broker) refreshRequest(ctx context.Context, p provider.Provider, c stor
 		ClientAuth:   p.ClientAuth,
 		ClientID:     in.ClientID,
 		ClientSecret: secret,
-		Params:       map[string]string{},
+		Params:       tokenParams(p),
 	}
 	switch p.Grant {
 	case provider.AuthorizationCode:
@@ -291,9 +307,17 @@ func (b *Broker) refreshFailed(ctx context.Context, p provider.Provider, c store
 		// become a stream of doomed requests.
 		b.metrics.Refreshes.WithLabelValues(p.Name, "error").Inc()
 		b.log.ErrorContext(ctx, "refresh failed", "connection_id", c.ID, "provider", p.Name, "err", err)
+		reason, refused := credentialsRefused(err)
+		if refused && breaksIntegration(p, err) {
+			b.markBroken(ctx, c.IntegrationID, reason)
+		}
 		nc := b.recordFailure(ctx, p, c, err, now, true)
 		if stillValid(nc, now) {
 			return b.tokenFrom(nc, now)
+		}
+		if refused {
+			return Token{}, errorf(CodeRejectedCredentials, err,
+				"%s refused the client credentials of integration %s (%s); the integration's client id or secret must be corrected", p.DisplayName, c.IntegrationID, reason)
 		}
 		return Token{}, errorf(CodeUpstream, err, "provider %s refused the refresh", p.Name)
 	}
@@ -351,11 +375,18 @@ func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c stor
 	}
 	b.dropUnexpectedRefreshToken(ctx, p, &g)
 	if g.idToken != "" && len(c.IDToken) > 0 {
-		if err := b.checkRefreshedIDToken(ctx, p, c, g); err != nil {
+		if err := b.checkRefreshedIDToken(ctx, p, c, g); errors.Is(err, oauthx.ErrInvalidIDToken) {
 			return store.Connection{}, b.rejectRefreshed(ctx, p, c, g, err)
+		} else if err != nil {
+			// grantd could not run the check (its store or vault): the
+			// answer came straight from the token endpoint and the
+			// refresh token sent is spent, so keep it rather than lose
+			// the grant over a local fault.
+			b.metrics.Refreshes.WithLabelValues(p.Name, "id_token_unverified").Inc()
+			b.log.ErrorContext(ctx, "refreshed id_token not checked: a local failure; keeping tokens from the token endpoint", "connection_id", c.ID, "err", err)
 		}
 	}
-	nc, err := b.st.UpdateConnection(ctx, c.ID, func(cur store.Connection) (store.Connection, error) {
+	update := func(cur store.Connection) (store.Connection, error) {
 		if !b.stillOurs(cur, c) {
 			return cur, fmt.Errorf("connection's grant changed during refresh (version %d, now %d): %w", c.Version, cur.Version, store.ErrConflict)
 		}
@@ -368,6 +399,11 @@ func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c stor
 			cur.LeaseOwner, cur.LeaseExpiresAt = "", time.Time{}
 		}
 		return cur, nil
+	}
+	var nc store.Connection
+	err = b.holding(ctx, c.ID, func() (err error) {
+		nc, err = b.st.UpdateConnection(ctx, c.ID, update)
+		return err
 	})
 	if err != nil {
 		// The provider may have rotated the refresh token we could not
@@ -377,6 +413,24 @@ func (b *Broker) storeRefreshed(ctx context.Context, p provider.Provider, c stor
 		return store.Connection{}, errorf(CodeInternal, err, "connection %s could not be updated", c.ID)
 	}
 	return nc, nil
+}
+
+// holding runs op, a store call that must not be lost after the provider
+// answered a refresh (the answer may hold a rotated refresh token that
+// exists nowhere else), again while the database cannot be reached
+// (restarting), for as long as ctx (the lease's time) allows.
+func (b *Broker) holding(ctx context.Context, id string, op func() error) error {
+	err := op()
+	for wait := 50 * time.Millisecond; err != nil && store.Unavailable(err) && ctx.Err() == nil; wait = min(2*wait, time.Second) {
+		b.log.WarnContext(ctx, "refresh answered but the database is unavailable; retrying", "connection_id", id, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		err = op()
+	}
+	return err
 }
 
 func (b *Broker) markNeedsReauth(ctx context.Context, c store.Connection, reason string) {

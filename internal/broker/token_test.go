@@ -471,15 +471,19 @@ func TestBookkeepingDuringRefreshKeepsRotatedToken(t *testing.T) {
 // TestClientErrorBacksOff: a refusal that is not about the grant (the
 // vendor no longer accepts the client secret: 401 access_denied) leaves the
 // connection active but backs off like a transient failure, so callers do
-// not turn into a stream of doomed requests to the provider.
+// not turn into a stream of doomed requests to the provider. The caller is
+// told provider_rejected_credentials and the integration is marked broken.
 func TestClientErrorBacksOff(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	c := e.connect(ctx)
 	e.sb.RegisterClient("pax8", sandbox.Client{ID: e.integ.ClientID, Secret: "rotated-at-the-vendor", RedirectURIs: []string{e.integ.RedirectURI}})
 	e.expire()
-	if _, err := e.b.Token(ctx, c.ID); broker.CodeOf(err) != broker.CodeUpstream {
-		t.Fatalf("Token with a refused client = %v, want upstream_error", err)
+	if _, err := e.b.Token(ctx, c.ID); broker.CodeOf(err) != broker.CodeRejectedCredentials {
+		t.Fatalf("Token with a refused client = %v, want provider_rejected_credentials", err)
+	}
+	if in, _ := e.st.GetIntegration(ctx, e.integ.ID); in.BrokenAt.IsZero() {
+		t.Errorf("integration not marked broken after its client was refused")
 	}
 	before := e.tokenRequests("refresh_token")
 	for range 5 {

@@ -58,8 +58,12 @@ type Config struct {
 	TokenCacheTTL Duration `yaml:"token_cache_ttl"`
 	// Connect tunes connect links and sessions.
 	Connect Connect `yaml:"connect"`
+	// Console tunes the operator console under /console/.
+	Console Console `yaml:"console"`
 	// Webhooks receive connection events (see package notify).
 	Webhooks []Webhook `yaml:"webhooks"`
+	// WebhookRetry is the retry schedule of every webhook delivery.
+	WebhookRetry WebhookRetry `yaml:"webhook_retry"`
 	// Server tunes how the HTTP server treats its callers.
 	Server Server `yaml:"server"`
 	// Quotas bound what each tenant may hold or make.
@@ -192,6 +196,25 @@ type Webhook struct {
 	Secret Secret `yaml:"-"`
 }
 
+// WebhookRetry is how failed webhook deliveries are retried: exponential
+// backoff with jitter (the n-th retry waits FirstDelay·2^(n-1), at most
+// MaxDelay, less a random part of up to Jitter of it) for For after the
+// event, the last try made at the end of the window; then the delivery is
+// failed and can be redelivered through the API. The defaults (72h, 30s,
+// 6h, 0.3) retry about 20 times over three days, as Stripe does.
+type WebhookRetry struct {
+	// For is how long a delivery is retried (default 72h; at most 6 days,
+	// so the outbox's 7-day retention keeps every pending delivery).
+	For Duration `yaml:"for"`
+	// FirstDelay is the wait before the first retry (default 30s).
+	FirstDelay Duration `yaml:"first_delay"`
+	// MaxDelay caps a wait, including one a Retry-After asks (default 6h).
+	MaxDelay Duration `yaml:"max_delay"`
+	// Jitter is the random fraction taken off each wait, 0 to 1 (default
+	// 0.3; 0 for none).
+	Jitter float64 `yaml:"jitter"`
+}
+
 // Connect tunes the connect flow.
 type Connect struct {
 	// SessionTTL is how long an authorization may take (default 10m).
@@ -199,7 +222,23 @@ type Connect struct {
 	// LinkTTL is how long a connect link stays valid (default 1h). A link
 	// is spent once it has produced a connection, whatever its TTL.
 	LinkTTL Duration `yaml:"link_ttl"`
+	// ResultSecretEnv names the environment variable holding the secret
+	// that signs connect results (package connectresult); when neither it
+	// nor ResultSecretFile is set, GRANTD_CONNECT_RESULT_SECRET is read if
+	// present, and without any the secret is derived from the vault's
+	// primary key. At least 32 bytes.
+	ResultSecretEnv string `yaml:"result_secret_env"`
+	// ResultSecretFile is a file holding the result secret, instead of
+	// ResultSecretEnv.
+	ResultSecretFile string `yaml:"result_secret_file"`
+	// ResultSecret is the resolved result secret ("" when derived from the
+	// vault).
+	ResultSecret Secret `yaml:"-"`
 }
+
+// DefaultResultSecretEnv is read for the connect result secret when the
+// config names no variable or file.
+const DefaultResultSecretEnv = "GRANTD_CONNECT_RESULT_SECRET"
 
 // Quotas bound what each tenant may hold or make. Each is a positive
 // number, or -1 for no limit. Beyond a count (integrations, connections)
@@ -216,6 +255,12 @@ type Quotas struct {
 	// OrgImportBytes bounds one upload of a tenant's organisations, PUT
 	// /v1/organizations (default 33554432, 32 MiB).
 	OrgImportBytes int64 `yaml:"org_import_bytes"`
+}
+
+// Console tunes the operator console (package console).
+type Console struct {
+	// SessionTTL is how long a console sign-in lasts (default 8h).
+	SessionTTL Duration `yaml:"session_ttl"`
 }
 
 // Server tunes how the HTTP server treats its callers.
@@ -291,10 +336,17 @@ func Default() *Config {
 			SessionTTL: Duration(10 * time.Minute),
 			LinkTTL:    Duration(time.Hour),
 		},
+		Console: Console{SessionTTL: Duration(8 * time.Hour)},
 		Server: Server{
 			AuthFailureLimit: AuthFailureLimit{Burst: 20, Every: Duration(time.Second)},
 		},
 		Quotas: Quotas{Integrations: 50, Connections: 1000, ConnectLinksPerHour: 100, OrgImportBytes: 32 << 20},
+		WebhookRetry: WebhookRetry{
+			For:        Duration(72 * time.Hour),
+			FirstDelay: Duration(30 * time.Second),
+			MaxDelay:   Duration(6 * time.Hour),
+			Jitter:     0.3,
+		},
 	}
 }
 

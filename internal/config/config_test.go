@@ -157,11 +157,11 @@ func TestPrecedenceFlagsEnvFile(t *testing.T) {
 
 func TestStrictDecodingReportsLine(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
-		{"unknown top-level field", "listen: 127.0.0.1:1\nlisten_addr: x\n", "line 2: field listen_addr not found"},
-		{"unknown nested field", "refresh:\n  interval: 1m\n  every: 2m\n", "line 3: field every not found"},
-		{"unknown integration field", "integrations:\n  - id: a\n    provider: pax8\n    clientid: x\n", "line 4: field clientid not found"},
-		{"inline secret", "integrations:\n  - id: a\n    client_secret: hunter2\n", "line 3: field client_secret not found"},
-		{"unknown provider field", "providers:\n  - name: p\n    extends: pax8\n    tokenurl: x\n", "line 4: field tokenurl not found"},
+		{"unknown top-level field", "listen: 127.0.0.1:1\nlisten_addr: x\n", "line 2: listen_addr: unknown field"},
+		{"unknown nested field", "refresh:\n  interval: 1m\n  every: 2m\n", "line 3: refresh.every: unknown field"},
+		{"unknown integration field", "integrations:\n  - id: a\n    provider: pax8\n    clientid: x\n", "line 4: integrations[0].clientid: unknown field (did you mean client_id?)"},
+		{"inline secret", "integrations:\n  - id: a\n    client_secret: hunter2\n", "line 3: integrations[0].client_secret: unknown field"},
+		{"unknown provider field", "providers:\n  - name: p\n    extends: pax8\n    tokenurl: x\n", "line 4: providers[0].tokenurl: unknown field (did you mean token_url?)"},
 		{"bad duration", "refresh:\n  interval: soon\n", "line 2"},
 		{"negative duration", "connect:\n  link_ttl: -1h\n", "line 2"},
 		{"syntax", "listen: [\n", "line"},

@@ -66,7 +66,7 @@ func decode(b []byte, c *Config) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return hintSecrets(err)
+		return hintSecrets(explainUnknown(b, err))
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -79,8 +79,9 @@ func decode(b []byte, c *Config) error {
 // which looks like an inline secret.
 func hintSecrets(err error) error {
 	msg := err.Error()
-	for _, f := range []string{"field client_secret ", "field admin_key ", "field keys ", "field partner_token ", "field secret "} {
-		if strings.Contains(msg, f) {
+	for _, f := range []string{"client_secret", "admin_key", "keys", "partner_token", "secret"} {
+		if strings.Contains(msg, "field "+f+" ") || strings.Contains(msg, "."+f+": unknown field") ||
+			strings.Contains(msg, ": "+f+": unknown field") {
 			return fmt.Errorf("%w (secrets never go in the file: name an environment variable with *_env or a file with *_file)", err)
 		}
 	}
@@ -88,16 +89,17 @@ func hintSecrets(err error) error {
 }
 
 // envOverrides maps environment variables to the settings they override.
+// Each names the YAML path it overrides (docs/configuration.md lists them).
 var envOverrides = []struct {
-	name string
-	set  func(c *Config, v string) error
+	name, path string
+	set        func(c *Config, v string) error
 }{
-	{"GRANTD_LISTEN", func(c *Config, v string) error { c.Listen = v; return nil }},
-	{"GRANTD_PUBLIC_URL", func(c *Config, v string) error { c.PublicURL = v; return nil }},
-	{"GRANTD_DATABASE", func(c *Config, v string) error { c.Database = v; return nil }},
-	{"GRANTD_LOG_LEVEL", func(c *Config, v string) error { c.LogLevel = v; return nil }},
-	{"GRANTD_LOG_FORMAT", func(c *Config, v string) error { c.LogFormat = v; return nil }},
-	{"GRANTD_DEV", func(c *Config, v string) error {
+	{"GRANTD_LISTEN", "listen", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"GRANTD_PUBLIC_URL", "public_url", func(c *Config, v string) error { c.PublicURL = v; return nil }},
+	{"GRANTD_DATABASE", "database", func(c *Config, v string) error { c.Database = v; return nil }},
+	{"GRANTD_LOG_LEVEL", "log_level", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"GRANTD_LOG_FORMAT", "log_format", func(c *Config, v string) error { c.LogFormat = v; return nil }},
+	{"GRANTD_DEV", "dev", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return fmt.Errorf("%q is not a boolean", v)
@@ -149,6 +151,17 @@ func (c *Config) ResolveSecrets(getenv func(string) string) {
 				in.PartnerToken = v
 			}
 		}
+	}
+	switch {
+	case c.Connect.ResultSecretEnv != "" || c.Connect.ResultSecretFile != "":
+		if v, ok := c.secret("connect.result_secret", c.Connect.ResultSecretEnv, c.Connect.ResultSecretFile, getenv); ok {
+			c.Connect.ResultSecret = v
+		}
+	default:
+		c.Connect.ResultSecret = Secret(getenv(DefaultResultSecretEnv))
+	}
+	if n := len(c.Connect.ResultSecret); n > 0 && n < 32 {
+		c.secretProblems = append(c.secretProblems, fmt.Errorf("connect.result_secret: is %d bytes, at least 32 are needed", n))
 	}
 	for i := range c.Webhooks {
 		w := &c.Webhooks[i]

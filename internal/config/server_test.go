@@ -81,9 +81,9 @@ server:
 	}
 
 	for _, tc := range []struct{ name, yaml, want string }{
-		{"unknown server field", "server:\n  trusted_proxy: [10.0.0.0/8]\n", "line 2: field trusted_proxy not found"},
+		{"unknown server field", "server:\n  trusted_proxy: [10.0.0.0/8]\n", "line 2: server.trusted_proxy: unknown field (did you mean trusted_proxies?)"},
 		{"not a list", "server:\n  trusted_proxies: 10.0.0.0/8\n", "line 2"},
-		{"unknown limit field", "server:\n  auth_failure_limit:\n    rate: 5\n", "line 3: field rate not found"},
+		{"unknown limit field", "server:\n  auth_failure_limit:\n    rate: 5\n", "line 3: server.auth_failure_limit.rate: unknown field"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := Load(writeConfig(t, tc.yaml), env(baseEnv(t))); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/grantd/grantd/internal/clientip"
 	"github.com/grantd/grantd/internal/notify"
@@ -135,6 +136,7 @@ func (c *Config) Validate() error {
 		{"refresh.lease_ttl", c.Refresh.LeaseTTL},
 		{"connect.session_ttl", c.Connect.SessionTTL},
 		{"connect.link_ttl", c.Connect.LinkTTL},
+		{"console.session_ttl", c.Console.SessionTTL},
 		{"server.auth_failure_limit.every", c.Server.AuthFailureLimit.Every},
 	}
 	for _, d := range durations {
@@ -167,6 +169,17 @@ func (c *Config) Validate() error {
 	}
 	for i, w := range c.Webhooks {
 		errs = append(errs, c.validateWebhook(i, w)...)
+	}
+	if r := c.WebhookRetry; r.For <= 0 || r.For.D() > 6*24*time.Hour {
+		add("webhook_retry.for", "must be positive and at most 6 days (the outbox keeps deliveries 7 days)")
+	}
+	if r := c.WebhookRetry; r.FirstDelay <= 0 {
+		add("webhook_retry.first_delay", "must be positive")
+	} else if r.MaxDelay < r.FirstDelay {
+		add("webhook_retry.max_delay", "must be at least first_delay")
+	}
+	if j := c.WebhookRetry.Jitter; j < 0 || j > 1 {
+		add("webhook_retry.jitter", "must be between 0 and 1")
 	}
 	for i, e := range c.Server.TrustedProxies {
 		if _, err := clientip.ParsePrefix(e); err != nil {

@@ -28,6 +28,7 @@ const (
 	CodeNotFound         Code = "not_found"
 	CodeMethodNotAllowed Code = "method_not_allowed"
 	CodeAlreadyExists    Code = "already_exists"
+	CodeInUse            Code = "in_use"
 	CodeRequestTooLarge  Code = "request_too_large"
 	CodeRateLimited      Code = "rate_limited"
 	CodeClientClosed     Code = "client_closed"
@@ -55,6 +56,12 @@ const (
 	CodeLinkUsed         Code = "link_used"
 	CodeAccountMismatch  Code = "account_mismatch"
 	CodeQuotaExceeded    Code = "quota_exceeded"
+	// CodeDatabaseUnavailable: grantd's own database could not be reached;
+	// nothing changed, and the request may be retried after Retry-After.
+	CodeDatabaseUnavailable Code = "database_unavailable"
+	// CodeRejectedCredentials: the vendor refused the integration's own
+	// client credentials; the integration's configuration must change.
+	CodeRejectedCredentials Code = "provider_rejected_credentials"
 
 	// Proxy codes (package proxy).
 	CodeInvalidPath              Code = "invalid_path"
@@ -70,6 +77,8 @@ const (
 	CodeUpstreamForbidden    Code = "upstream_forbidden"
 	CodeUpstreamRateLimited  Code = "upstream_rate_limited"
 	CodeUpstreamUnauthorized Code = "upstream_unauthorized"
+	CodeIdempotencyKeyReused Code = "idempotency_key_reused"
+	CodeIdempotencyKeyInUse  Code = "idempotency_key_in_use"
 )
 
 // StatusClientClosed is recorded (nginx's 499) when the caller went away
@@ -84,6 +93,7 @@ var registry = []CodeInfo{
 	{CodeNotFound, []int{http.StatusNotFound}, "no such route or resource, or one that belongs to another tenant"},
 	{CodeMethodNotAllowed, []int{http.StatusMethodNotAllowed}, "the route exists with other methods, listed in Allow"},
 	{CodeAlreadyExists, []int{http.StatusConflict}, "a resource with that identity exists already"},
+	{CodeInUse, []int{http.StatusConflict}, "the resource is in use (an integration with connections); delete what uses it first, or send cascade=true where the route allows it"},
 	{CodeRequestTooLarge, []int{http.StatusRequestEntityTooLarge}, "the request body is larger than the route accepts"},
 	{CodeRateLimited, []int{http.StatusTooManyRequests}, "too many requests (failed authentications from this address, or a tenant's hourly quota); retry after Retry-After"},
 	{CodeClientClosed, []int{StatusClientClosed}, "the caller went away before the answer (logged, never read)"},
@@ -109,7 +119,9 @@ var registry = []CodeInfo{
 	{CodeLinkUsed, []int{http.StatusGone}, "the connect link already produced a connection"},
 	{CodeAccountMismatch, []int{http.StatusConflict}, "a reauthorization came back with another vendor account than the connection's"},
 	{CodeQuotaExceeded, []int{http.StatusForbidden}, "the tenant has as many of these as its quota allows; delete some first"},
+	{CodeDatabaseUnavailable, []int{http.StatusServiceUnavailable}, "grantd's database could not be reached; nothing changed; retry after Retry-After"},
 	{CodeUnsupportedGrant, []int{http.StatusBadRequest}, "the integration's grant does not support this operation"},
+	{CodeRejectedCredentials, []int{http.StatusUnprocessableEntity}, "the provider refused the integration's client credentials (401, invalid_client, unauthorized_client or access_denied at its token endpoint); correct the integration's client id or secret, trying again will not help; the message holds the provider's scrubbed reason"},
 
 	{CodeInvalidPath, []int{http.StatusBadRequest}, "the proxied path could leave the provider's API base"},
 	{CodeUpstreamTimeout, []int{http.StatusGatewayTimeout}, "the provider did not answer in time"},
@@ -123,6 +135,8 @@ var registry = []CodeInfo{
 	{CodeUpstreamForbidden, []int{http.StatusForbidden}, "the provider forbids the request"},
 	{CodeUpstreamRateLimited, []int{http.StatusTooManyRequests}, "the provider is rate limiting; retry after Retry-After"},
 	{CodeUpstreamUnauthorized, []int{http.StatusBadGateway}, "the provider refused the connection's token, even after a refresh"},
+	{CodeIdempotencyKeyReused, []int{http.StatusUnprocessableEntity}, "the Idempotency-Key was first used with another request (action, input or connection)"},
+	{CodeIdempotencyKeyInUse, []int{http.StatusConflict}, "a request with this Idempotency-Key is still running; retry after Retry-After"},
 }
 
 var byCode = func() map[Code]CodeInfo {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grantd/grantd/internal/broker"
+	"github.com/grantd/grantd/internal/store"
 )
 
 // Error is an error a handler returns for the client to see. Code is a
@@ -73,6 +74,8 @@ func Classify(err error) *Error {
 	var out Error
 	if e, ok := errors.AsType[*Error](err); ok {
 		out = *e
+	} else if databaseDown(err) {
+		out = Error{Code: CodeDatabaseUnavailable, Message: "the database is unavailable; try again later"}
 	} else if e, ok := errors.AsType[*broker.Error](err); ok {
 		out = Error{Code: Code(e.Code), Message: e.Msg}
 	} else if errors.Is(err, context.DeadlineExceeded) {
@@ -87,7 +90,7 @@ func Classify(err error) *Error {
 	if out.Status == 0 {
 		out.Status = Status(out.Code)
 	}
-	if out.Status >= 500 {
+	if out.Status >= 500 && out.Code != CodeDatabaseUnavailable {
 		if g, ok := genericMsg[out.Status]; ok {
 			out.Message = g
 		} else {
@@ -99,6 +102,21 @@ func Classify(err error) *Error {
 	}
 	return &out
 }
+
+// databaseDown reports whether err says grantd's own database could not
+// be reached: a store error marked [store.ErrUnavailable], or an internal
+// broker error caused by one.
+func databaseDown(err error) bool {
+	if errors.Is(err, store.ErrUnavailable) {
+		return true
+	}
+	e, ok := errors.AsType[*broker.Error](err)
+	return ok && e.Code == broker.CodeInternal && store.Unavailable(e.Err)
+}
+
+// databaseRetryAfter is the Retry-After of a database_unavailable answer:
+// a replica reconnects within a few seconds of the database's return.
+const databaseRetryAfter = "2"
 
 // StatusOf is the status [WriteError] gives err.
 func StatusOf(err error) int { return Classify(err).Status }
@@ -182,7 +200,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Status == http.StatusUnauthorized {
 		h["Www-Authenticate"] = bearerChallenge
 	}
-	if be, ok := errors.AsType[*broker.Error](err); ok && be.RetryAfter > 0 {
+	if e.Code == CodeDatabaseUnavailable {
+		h["Retry-After"] = []string{databaseRetryAfter}
+	} else if be, ok := errors.AsType[*broker.Error](err); ok && be.RetryAfter > 0 {
 		h["Retry-After"] = []string{strconv.Itoa(int((be.RetryAfter + time.Second - 1) / time.Second))}
 	}
 	w.WriteHeader(e.Status)

@@ -71,7 +71,7 @@ func (s *Sender) attempt(ctx context.Context, d store.Delivery) {
 		err = s.st.MarkDelivered(wctx, d.ID, now)
 		s.m.outcome(d.EventType, "delivered")
 		log.Debug("webhook delivered")
-	case !r.retry || d.Attempts >= s.opts.MaxAttempts:
+	case !r.retry || (s.opts.MaxAttempts > 0 && d.Attempts >= s.opts.MaxAttempts) || !now.Before(s.deadline(d)):
 		err = s.st.FailDelivery(wctx, d.ID, s.opts.Owner, now, errText(r.err))
 		s.m.outcome(d.EventType, "failed")
 		if r.retry {
@@ -82,6 +82,9 @@ func (s *Sender) attempt(ctx context.Context, d store.Delivery) {
 	default:
 		delay := min(max(s.backoff(d.Attempts), r.after), s.opts.MaxDelay)
 		next := now.Add(delay)
+		if end := s.deadline(d); next.After(end) {
+			next, delay = end, end.Sub(now) // one last try at the end of the window
+		}
 		err = s.st.RetryDelivery(wctx, d.ID, s.opts.Owner, next, errText(r.err))
 		if err == nil {
 			s.noteDue(next)
@@ -108,10 +111,13 @@ func errText(err error) string {
 	return t
 }
 
+// deadline is when d's retry window (RetryFor from its enqueueing) ends.
+func (s *Sender) deadline(d store.Delivery) time.Time { return d.CreatedAt.Add(s.opts.RetryFor) }
+
 // backoff is the delay after the n-th failed attempt: Backoff doubling,
-// up to MaxDelay.
+// up to MaxDelay, less a random part of up to Jitter.
 func (s *Sender) backoff(n int) time.Duration {
-	return retry.Backoff{Base: s.opts.Backoff, Max: s.opts.MaxDelay}.Delay(n)
+	return retry.Backoff{Base: s.opts.Backoff, Max: s.opts.MaxDelay, Jitter: s.opts.Jitter}.Delay(n)
 }
 
 // post sends d to ep once.

@@ -30,9 +30,17 @@
 // URL: its rows are keyed by a hash of it).
 //
 // A 2xx answer delivers. Network errors, timeouts (10 s), 408, 425, 429 and
-// 5xx are retried with exponential backoff (1 s doubling, five attempts by
-// default), waiting at least as long as a Retry-After header asks. Redirects
-// are never followed and, like other 4xx answers, fail the delivery at once.
+// 5xx are retried with exponential backoff and jitter for three days by
+// default, as Stripe does (Options.RetryFor; 30 s doubling up to 6 h, each
+// delay less a random part of up to 30 %), waiting at least as long as a
+// Retry-After header asks, so that a receiver that is down over a weekend
+// loses nothing. Redirects are never followed and, like other 4xx answers,
+// fail the delivery at once. A failed delivery can be sent again by hand
+// (the API's POST /v1/webhook-deliveries/{id}/redeliver), which makes it
+// pending and due at once; it keeps its id.
+//
+// Each delivery records the tenant whose event it carries, so a tenant
+// lists and redelivers its own (GET /v1/webhook-deliveries).
 //
 // Delivery is at least once: a replica that dies after the receiver
 // answered but before the outcome is recorded leaves a claim that another

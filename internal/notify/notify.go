@@ -29,14 +29,33 @@ var Types = []string{"connected", "reauthorized", "refreshed", "refresh_rejected
 
 // Payload is the JSON body of a delivery. It describes what happened to a
 // connection and never carries a token.
+//
+// Type is the event kind; a receiver tells a first connect ("connected")
+// from a reauthorization by it (a "reauthorized" kind, where the broker
+// emits one). IntegrationID and Provider name the connection's
+// integration and provider (empty for events recorded before they were).
+// Connections carry no tags yet, so a payload has none.
 type Payload struct {
 	// ID identifies the event; retries and other endpoints see the same.
-	ID           string    `json:"id"`
-	Type         string    `json:"type"`
-	CreatedAt    time.Time `json:"created_at"`
-	TenantID     string    `json:"tenant_id"`
-	ConnectionID string    `json:"connection_id"`
-	Detail       string    `json:"detail"`
+	ID            string    `json:"id"`
+	Type          string    `json:"type"`
+	CreatedAt     time.Time `json:"created_at"`
+	TenantID      string    `json:"tenant_id"`
+	ConnectionID  string    `json:"connection_id"`
+	IntegrationID string    `json:"integration_id"`
+	Provider      string    `json:"provider"`
+	Detail        string    `json:"detail"`
+	// EndUser and Tags are the connection's, as the application named
+	// them in its connect session; omitted when it named none.
+	EndUser *EndUser `json:"end_user,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
+}
+
+// EndUser is the application's user a connection is for.
+type EndUser struct {
+	ID          string `json:"id,omitempty"`
+	Email       string `json:"email,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
 }
 
 // Endpoint is one webhook receiver. Its String and LogValue methods show
@@ -103,14 +122,26 @@ type Options struct {
 	// Owner names this Sender in its claims (default a random name). Two
 	// running Senders must not share one.
 	Owner string
-	// MaxAttempts bounds the attempts per delivery (default 5).
+	// RetryFor is how long a delivery is retried, from when it was
+	// enqueued (default 72 h, as Stripe's webhooks: a receiver may be down
+	// for a weekend and lose nothing). The last retry is made at the end
+	// of the window; after it fails, the delivery is failed, and can be
+	// redelivered by hand (POST /v1/webhook-deliveries/{id}/redeliver).
+	RetryFor time.Duration
+	// MaxAttempts, when positive, also bounds the attempts per delivery;
+	// 0 (the default) leaves the bound to RetryFor.
 	MaxAttempts int
 	// Backoff is the delay before the first retry, doubled for each next
-	// one (default 1 s).
+	// one (default 30 s).
 	Backoff time.Duration
 	// MaxDelay caps a retry's delay, including one asked by Retry-After
-	// (default 10 min).
+	// (default 6 h). With the defaults a delivery is tried about 20 times
+	// over the three days.
 	MaxDelay time.Duration
+	// Jitter is the random fraction taken off each retry's delay, in
+	// [0, 1], so that the deliveries of an outage do not all retry at once
+	// (default 0.3; negative for none). See [retry.Backoff].
+	Jitter float64
 	// Workers is the number of concurrent deliveries, and so the most
 	// deliveries claimed at once (default 4).
 	Workers int
@@ -197,14 +228,23 @@ func New(opts Options) (*Sender, error) {
 	if opts.Owner == "" {
 		opts.Owner = "notify-" + rand.Text()[:12]
 	}
-	setDefault(&opts.MaxAttempts, 5)
+	setDefault(&opts.RetryFor, 72*time.Hour)
 	setDefault(&opts.Workers, 4)
-	setDefault(&opts.Backoff, time.Second)
-	setDefault(&opts.MaxDelay, 10*time.Minute)
+	setDefault(&opts.Backoff, 30*time.Second)
+	setDefault(&opts.MaxDelay, 6*time.Hour)
+	switch {
+	case opts.Jitter == 0:
+		opts.Jitter = 0.3
+	case opts.Jitter < 0:
+		opts.Jitter = 0
+	}
 	setDefault(&opts.PollInterval, time.Second)
 	setDefault(&opts.LeaseTTL, time.Minute)
 	setDefault(&opts.EnqueueTimeout, 2*time.Second)
 	setDefault(&opts.Retention, 7*24*time.Hour)
+	if opts.Retention <= opts.RetryFor {
+		return nil, fmt.Errorf("notify: retention %s must exceed the retry window %s, or pending deliveries are pruned", opts.Retention, opts.RetryFor)
+	}
 	setDefault(&opts.DrainTimeout, 5*time.Second)
 	s := &Sender{
 		opts:  opts,
@@ -296,14 +336,21 @@ func (s *Sender) deliveries(e store.Event, now time.Time, keep func(key string) 
 				evt = "evt_" + strconv.FormatInt(e.ID, 10)
 			}
 			var err error
-			body, err = json.Marshal(Payload{
-				ID:           evt,
-				Type:         e.Kind,
-				CreatedAt:    e.CreatedAt.UTC().Truncate(time.Microsecond),
-				TenantID:     e.TenantID,
-				ConnectionID: e.ConnectionID,
-				Detail:       e.Detail,
-			})
+			p := Payload{
+				ID:            evt,
+				Type:          e.Kind,
+				CreatedAt:     e.CreatedAt.UTC().Truncate(time.Microsecond),
+				TenantID:      e.TenantID,
+				ConnectionID:  e.ConnectionID,
+				IntegrationID: e.IntegrationID,
+				Provider:      e.Provider,
+				Detail:        e.Detail,
+				Tags:          e.Tags,
+			}
+			if e.EndUser != (store.EndUser{}) {
+				p.EndUser = &EndUser{ID: e.EndUser.ID, Email: e.EndUser.Email, DisplayName: e.EndUser.DisplayName}
+			}
+			body, err = json.Marshal(p)
 			if err != nil {
 				// A struct of strings and a time always marshals.
 				panic(err)
@@ -314,7 +361,7 @@ func (s *Sender) deliveries(e store.Event, now time.Time, keep func(key string) 
 			sum := sha256.Sum256([]byte(evt + "\x00" + s.keys[i]))
 			id = "dlv_" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16])
 		}
-		ds = append(ds, store.Delivery{ID: id, Endpoint: s.keys[i], EventID: evt,
+		ds = append(ds, store.Delivery{ID: id, TenantID: e.TenantID, Endpoint: s.keys[i], EventID: evt,
 			EventType: e.Kind, Payload: body, CreatedAt: now, NextAttemptAt: now})
 	}
 	return ds, evt

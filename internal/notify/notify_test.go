@@ -139,6 +139,9 @@ func newSender(t *testing.T, reg prometheus.Registerer, opts notify.Options) *no
 	if opts.Backoff == 0 {
 		opts.Backoff = 10 * time.Millisecond
 	}
+	if opts.Jitter == 0 {
+		opts.Jitter = -1 // exact delays, unless a test asks for jitter
+	}
 	if opts.PollInterval == 0 {
 		opts.PollInterval = 10 * time.Millisecond
 	}
@@ -183,7 +186,7 @@ func metric(t *testing.T, reg *prometheus.Registry, name string, labels map[stri
 var eventIDs atomic.Int64
 
 func event(kind, detail string) store.Event {
-	return store.Event{ID: eventIDs.Add(1), TenantID: "ten_acme", ConnectionID: "con_1", Kind: kind, Detail: detail,
+	return store.Event{ID: eventIDs.Add(1), TenantID: "ten_acme", ConnectionID: "con_1", IntegrationID: "int_pax8", Provider: "pax8", Kind: kind, Detail: detail,
 		CreatedAt: time.Date(2026, 11, 22, 8, 0, 0, 0, time.FixedZone("CET", 3600))}
 }
 
@@ -250,6 +253,7 @@ func TestDeliverySignedJSON(t *testing.T) {
 	want := map[string]any{
 		"type": "needs_reauth", "created_at": "2026-11-22T07:00:00Z", "tenant_id": "ten_acme",
 		"connection_id": "con_1", "detail": "the provider refused the refresh token (invalid_grant)",
+		"integration_id": "int_pax8", "provider": "pax8",
 	}
 	if diff := cmp.Diff(want, fields); diff != "" {
 		t.Errorf("payload (-want +got):\n%s", diff)
@@ -438,5 +442,30 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10 s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestPayloadEndUserAndTags: a connection's end user and tags ride along
+// in its webhooks, and are left out when the application named none.
+func TestPayloadEndUserAndTags(t *testing.T) {
+	rcv := newReceiver(t)
+	s := newSender(t, prometheus.NewRegistry(), notify.Options{Endpoints: []notify.Endpoint{{URL: rcv.URL + "/hooks", Secret: secret}}})
+	start(t, s)
+	e := event("connected", "scopes: a")
+	e.EndUser = store.EndUser{ID: "u-42", Email: "ops@customer.example"}
+	e.Tags = []string{"plan:gold", "eu"}
+	s.Notify(e)
+	var got notify.Payload
+	if err := json.Unmarshal(rcv.wait(t).body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.EndUser == nil || *got.EndUser != (notify.EndUser{ID: "u-42", Email: "ops@customer.example"}) ||
+		!slices.Equal(got.Tags, []string{"plan:gold", "eu"}) {
+		t.Errorf("payload end user %+v, tags %v", got.EndUser, got.Tags)
+	}
+	s.Notify(event("refreshed", ""))
+	body := rcv.wait(t).body
+	if strings.Contains(string(body), "end_user") || strings.Contains(string(body), "tags") {
+		t.Errorf("payload without labels mentions them: %s", body)
 	}
 }

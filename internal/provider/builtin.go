@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"maps"
 	"slices"
 
 	"go.yaml.in/yaml/v3"
@@ -49,6 +50,8 @@ func Builtin() []Provider {
 func (p Provider) Clone() Provider {
 	p.Scopes = slices.Clone(p.Scopes)
 	p.IDTokenAlgs = slices.Clone(p.IDTokenAlgs)
+	p.AuthorizeParams = maps.Clone(p.AuthorizeParams)
+	p.TokenParams = maps.Clone(p.TokenParams)
 	return p
 }
 

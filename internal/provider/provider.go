@@ -113,6 +113,20 @@ type Provider struct {
 	// Audience is sent as the audience parameter on authorize and token
 	// requests when set (Auth0 convention; mandatory for Pax8).
 	Audience string `yaml:"audience" json:"audience,omitempty"`
+	// Resource is sent as the RFC 8707 resource parameter on authorize
+	// and token requests when set: the standard way to ask an OpenID
+	// server for an access token for one API. A JWT access token must
+	// then name it in aud (SEC-12), like Audience.
+	Resource string `yaml:"resource" json:"resource,omitempty"`
+	// AuthorizeParams are extra static parameters for the authorization
+	// request (for example prompt: consent, which some servers need before
+	// they issue a refresh token). A parameter grantd sets itself (see
+	// [ReservedParams]) is refused. A provider that extends another merges
+	// them key by key.
+	AuthorizeParams map[string]string `yaml:"authorize_params" json:"authorize_params,omitempty"`
+	// TokenParams are extra static parameters for every token request
+	// (code exchange, refresh, client credentials); the same rules apply.
+	TokenParams map[string]string `yaml:"token_params" json:"token_params,omitempty"`
 	// Scopes are requested by default.
 	Scopes []string `yaml:"scopes" json:"scopes"`
 	// PKCE enables RFC 7636 S256. It is on for every built-in.
@@ -176,8 +190,9 @@ type RefreshTuning struct {
 	// equal share). The vendor's token-endpoint limit is per OAuth client,
 	// which every tenant of an operator integration shares. Zero: no cap.
 	MaxRefreshRate float64 `yaml:"max_refresh_rate" json:"max_refresh_rate,omitempty"`
-	// MaxRefreshBurst is the token bucket's depth (default: one second's
-	// worth of MaxRefreshRate, at least 1).
+	// MaxRefreshBurst is the token bucket's depth (default: half a
+	// second's worth of MaxRefreshRate, at least 1, so that a rate equal
+	// to the vendor's limit leaves the vendor's bucket some slack).
 	MaxRefreshBurst int `yaml:"max_refresh_burst" json:"max_refresh_burst,omitempty"`
 	// CircuitFailures opens the provider's circuit after this many
 	// transient failures in a row at its token endpoint (default 5):

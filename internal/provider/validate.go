@@ -3,6 +3,7 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -127,6 +128,30 @@ func (p Provider) Validate(allowInsecureLoopback bool) error {
 	if strings.Contains(p.Audience, "*") {
 		add("audience", "must not contain a wildcard")
 	}
+	if p.Resource != "" {
+		// RFC 8707 §2: an absolute URI without a fragment.
+		if u, err := url.Parse(p.Resource); err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(p.Resource, "*") {
+			add("resource", "%q must be an absolute URI without a fragment or wildcard (RFC 8707 §2)", p.Resource)
+		}
+	}
+	for _, set := range []struct {
+		field  string
+		params map[string]string
+	}{
+		{"authorize_params", p.AuthorizeParams},
+		{"token_params", p.TokenParams},
+	} {
+		for _, k := range slices.Sorted(maps.Keys(set.params)) {
+			switch {
+			case k == "" || strings.ContainsAny(k, " \t\r\n&=#"):
+				add(set.field, "%q is not a parameter name", k)
+			case slices.Contains(ReservedParams, k):
+				add(set.field+"."+k, "grantd sets %s itself; remove it", k)
+			case k == "audience" || k == "resource" || k == "scope":
+				add(set.field+"."+k, "use the provider's %s field instead", map[string]string{"audience": "audience", "resource": "resource", "scope": "scopes"}[k])
+			}
+		}
+	}
 
 	if p.OIDC {
 		if p.Grant != AuthorizationCode {
@@ -155,6 +180,14 @@ func (p Provider) Validate(allowInsecureLoopback bool) error {
 		add("refresh_token.reuse_interval", "applies only to rotating refresh tokens (rotation is never)")
 	}
 	return errors.Join(errs...)
+}
+
+// ReservedParams are the parameters grantd sets itself on authorization
+// and token requests; authorize_params and token_params may not name them.
+var ReservedParams = []string{
+	"state", "nonce", "redirect_uri", "code_challenge", "code_challenge_method", "client_id",
+	"response_type", "grant_type", "code", "code_verifier", "refresh_token", "client_secret",
+	"client_assertion", "client_assertion_type",
 }
 
 // CheckURL reports whether raw is an acceptable endpoint URL: absolute,

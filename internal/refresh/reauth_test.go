@@ -125,7 +125,7 @@ func TestReauthNoticesOnceAcrossReplicas(t *testing.T) {
 	want(1, "30 days before the end")
 	first := notices2()[0]
 	wantDetail := "the grant ends " + end.UTC().Format(time.RFC3339) + "; the tenant must consent again before then"
-	if diff := cmp.Diff(store.Event{TenantID: tenantID, ConnectionID: conn.ID, Kind: "reauth_due", Detail: wantDetail}, first,
+	if diff := cmp.Diff(store.Event{TenantID: tenantID, ConnectionID: conn.ID, IntegrationID: conn.IntegrationID, Provider: conn.Provider, Kind: "reauth_due", Detail: wantDetail}, first,
 		cmpopts.IgnoreFields(store.Event{}, "ID", "CreatedAt")); diff != "" {
 		t.Errorf("first notice (-want +got):\n%s", diff)
 	}

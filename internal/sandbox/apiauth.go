@@ -42,6 +42,14 @@ func pax8Error(w http.ResponseWriter, r *http.Request, status int, typ, msg stri
 	})
 }
 
+// pax8FaultError is pax8Error with Pax8's wording for a 429.
+func pax8FaultError(w http.ResponseWriter, r *http.Request, status int, typ, msg string) {
+	if status == http.StatusTooManyRequests {
+		msg = pax8TooMany
+	}
+	pax8Error(w, r, status, typ, msg)
+}
+
 func apiInstance(r *http.Request) string {
 	path := r.URL.Path
 	if i := strings.Index(path, "-api/v1"); i >= 0 {
@@ -62,7 +70,7 @@ func (s *Server) apiAuth(p *provider, next http.Handler) http.Handler {
 				p.countAPI(rec.status)
 			}
 		}()
-		if f, ok := s.faults.take(p.name, endpointAPI, "", nil); ok && apiFault(rec, r, f, pax8Error, `{"content":[{"id":`) {
+		if f, ok := s.faults.take(p.name, endpointAPI, "", notAfterWrite); ok && apiFault(rec, r, f, pax8FaultError, `{"content":[{"id":`) {
 			return
 		}
 		claims, err := s.verifyAccess(p, r)
@@ -77,12 +85,22 @@ func (s *Server) apiAuth(p *provider, next http.Handler) http.Handler {
 			pax8Error(rec, r, http.StatusForbidden, "FORBIDDEN", "Access to this resource is forbidden for this token")
 			return
 		}
-		if s.settings(p.name).RateLimited {
+		st := s.settings(p.name)
+		if st.RateLimited {
 			rec.Header().Set("Retry-After", "1")
-			pax8Error(rec, r, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "Rate limit exceeded")
+		}
+		if st.RateLimited || s.apiLimited(p, rec, st) {
+			pax8Error(rec, r, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", pax8TooMany)
 			return
 		}
 		sub, _ := claims["sub"].(string)
-		next.ServeHTTP(rec, r.WithContext(pax8api.WithPartner(r.Context(), sub)))
+		r = r.WithContext(pax8api.WithPartner(r.Context(), sub))
+		if pax8Write(r) {
+			if f, ok := s.faults.take(p.name, endpointAPI, "", isAfterWrite); ok {
+				loseAnswer(rec, r, f, next)
+				return
+			}
+		}
+		next.ServeHTTP(rec, r)
 	})
 }

@@ -17,11 +17,14 @@ type tokenBucket struct {
 }
 
 // burstOf is the bucket size of st: TokenRateBurst, or the rate rounded up.
-func burstOf(st Settings) int {
-	if st.TokenRateBurst > 0 {
-		return st.TokenRateBurst
+func burstOf(st Settings) int { return burst(st.TokenRateLimit, st.TokenRateBurst) }
+
+// burst is a bucket's size: b, or the rate rounded up (at least 1).
+func burst(rate float64, b int) int {
+	if b > 0 {
+		return b
 	}
-	return max(1, int(math.Ceil(st.TokenRateLimit)))
+	return max(1, int(math.Ceil(rate)))
 }
 
 // take refills the bucket to now and takes one request from it. It
@@ -29,19 +32,24 @@ func burstOf(st Settings) int {
 // until the next one would be admitted (0 when one is left) and how long
 // until the bucket is full again.
 func (b *tokenBucket) take(st Settings, now time.Time) (ok bool, left int, wait, full time.Duration) {
-	burst := float64(burstOf(st))
+	return b.takeAt(st.TokenRateLimit, burstOf(st), now)
+}
+
+// takeAt is take for a bucket of size size refilled at rate per second.
+func (b *tokenBucket) takeAt(rate float64, size int, now time.Time) (ok bool, left int, wait, full time.Duration) {
+	burst := float64(size)
 	if !b.started {
 		b.started, b.tokens, b.last = true, burst, now
 	}
 	if el := now.Sub(b.last); el > 0 {
-		b.tokens = min(burst, b.tokens+el.Seconds()*st.TokenRateLimit)
+		b.tokens = min(burst, b.tokens+el.Seconds()*rate)
 		b.last = now
 	}
 	if b.tokens >= 1 {
 		b.tokens--
 		ok = true
 	}
-	secs := func(n float64) time.Duration { return time.Duration(n / st.TokenRateLimit * float64(time.Second)) }
+	secs := func(n float64) time.Duration { return time.Duration(n / rate * float64(time.Second)) }
 	if b.tokens < 1 {
 		wait = secs(1 - b.tokens)
 	}
@@ -84,4 +92,25 @@ func (s *Server) tokenGate(p *provider, w http.ResponseWriter, r *http.Request, 
 		return "too_many_requests", false
 	}
 	return "", true
+}
+
+// pax8TooMany is Pax8's documented 429 text (provider-facts §1.7, "429 Too
+// Many Requests — Too many requests hit the API quickly").
+const pax8TooMany = "Too many requests hit the API quickly"
+
+// apiLimited applies Settings.APIRateLimit to one API request, counted at
+// arrival. It reports whether the request is refused, with Retry-After set
+// for the caller to write the personality's 429. Pax8 documents no
+// rate-limit headers, so none are sent.
+func (s *Server) apiLimited(p *provider, w http.ResponseWriter, st Settings) bool {
+	if st.APIRateLimit <= 0 {
+		return false
+	}
+	p.mu.Lock()
+	ok, _, wait, _ := p.apiBucket.takeAt(st.APIRateLimit, burst(st.APIRateLimit, st.APIRateBurst), s.baseNow())
+	p.mu.Unlock()
+	if !ok {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(max(wait.Seconds(), 1))), 10))
+	}
+	return !ok
 }

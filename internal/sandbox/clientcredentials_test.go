@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"testing"
@@ -86,13 +87,22 @@ func TestClientCredentialsErrors(t *testing.T) {
 }
 
 // TestClientCredentialsForm uses x/oauth2's clientcredentials (form body,
-// HTTP Basic), which Auth0 also accepts.
+// HTTP Basic), which Auth0's /oauth/token accepts; Pax8's documented
+// /v1/token takes JSON only and answers a form with 415.
 func TestClientCredentialsForm(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
 	cfg := clientcredentials.Config{
 		ClientID: clientID, ClientSecret: clientSecret, TokenURL: e.ep.APITokenURL,
 		EndpointParams: url.Values{"audience": {audAPI}}, AuthStyle: oauth2.AuthStyleInHeader,
 	}
+	_, err := cfg.Token(e.ctx())
+	if re, ok := errors.AsType[*oauth2.RetrieveError](err); !ok || re.Response.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("form body at /v1/token: err = %v, want a 415", err)
+	}
+	if diff := cmp.Diff(map[string]int(nil), tokenCounts(e.s, "client_credentials")); diff != "" {
+		t.Errorf("a refused form reached the grant: stats (-want +got):\n%s", diff)
+	}
+	cfg.TokenURL = e.ep.TokenURL
 	tok, err := cfg.Token(e.ctx())
 	if err != nil {
 		t.Fatalf("Token = %v", err)

@@ -36,6 +36,8 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_sandbox/daxko/partners", s.controlDaxkoPartner)
 	mux.HandleFunc("GET /_sandbox/settings", s.controlGetSettings)
 	mux.HandleFunc("POST /_sandbox/settings", s.controlSettings)
+	mux.HandleFunc("GET /_sandbox/pax8/discrepancies", s.controlDiscrepancies)
+	mux.HandleFunc("POST /_sandbox/pax8/discrepancies", s.controlDiscrepancies)
 }
 
 func controlError(w http.ResponseWriter, status int, err error) {
@@ -143,6 +145,8 @@ type settingsJSON struct {
 	TokenLatency    *string  `json:"token_latency,omitempty"`
 	TokenRateLimit  *float64 `json:"token_rate_limit,omitempty"`
 	TokenRateBurst  *int     `json:"token_rate_burst,omitempty"`
+	APIRateLimit    *float64 `json:"api_rate_limit,omitempty"`
+	APIRateBurst    *int     `json:"api_rate_burst,omitempty"`
 }
 
 func toSettingsJSON(provider string, st Settings) settingsJSON {
@@ -153,6 +157,7 @@ func toSettingsJSON(provider string, st Settings) settingsJSON {
 		SendIss: &st.SendIss, RequireJSON: &st.RequireJSON, RateLimited: &st.RateLimited,
 		ExpiresInNumber: &st.ExpiresInNumber, TokenLatency: str(st.TokenLatency),
 		TokenRateLimit: &st.TokenRateLimit, TokenRateBurst: &st.TokenRateBurst,
+		APIRateLimit: &st.APIRateLimit, APIRateBurst: &st.APIRateBurst,
 	}
 }
 
@@ -190,6 +195,20 @@ func (j settingsJSON) apply(st Settings) (Settings, error) {
 			errs = append(errs, fmt.Errorf("token_rate_burst: must not be negative, got %d", *j.TokenRateBurst))
 		} else {
 			st.TokenRateBurst = *j.TokenRateBurst
+		}
+	}
+	if j.APIRateLimit != nil {
+		if *j.APIRateLimit < 0 {
+			errs = append(errs, fmt.Errorf("api_rate_limit: must not be negative, got %v", *j.APIRateLimit))
+		} else {
+			st.APIRateLimit = *j.APIRateLimit
+		}
+	}
+	if j.APIRateBurst != nil {
+		if *j.APIRateBurst < 0 {
+			errs = append(errs, fmt.Errorf("api_rate_burst: must not be negative, got %d", *j.APIRateBurst))
+		} else {
+			st.APIRateBurst = *j.APIRateBurst
 		}
 	}
 	set := func(src *bool, dst *bool) {
@@ -235,7 +254,7 @@ func (s *Server) controlSettings(w http.ResponseWriter, r *http.Request) {
 	st, err := req.apply(p.settings)
 	if err == nil {
 		p.settings = st
-		p.bucket = tokenBucket{}
+		p.bucket, p.apiBucket = tokenBucket{}, tokenBucket{}
 	}
 	p.mu.Unlock()
 	if err != nil {

@@ -64,6 +64,7 @@ func TestControlAPI(t *testing.T) {
 			"provider": "pax8", "rotation": false, "reuse_interval": "5s", "access_ttl": "1h0m0s",
 			"refresh_absolute": "8766h0m0s", "refresh_idle": "720h0m0s", "send_iss": false, "require_json": false, "rate_limited": false,
 			"expires_in_number": false, "token_latency": "0s", "token_rate_limit": 0.0, "token_rate_burst": 0.0,
+			"api_rate_limit": 0.0, "api_rate_burst": 0.0,
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("settings (-want +got):\n%s", diff)

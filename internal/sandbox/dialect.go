@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -98,7 +99,16 @@ var pax8Dialect = &dialect{
 	routes: func(s *Server, mux *http.ServeMux, p *provider) {
 		s.authRoutes(mux, p)
 		pre := "/" + p.name
-		mux.HandleFunc("POST "+pre+"-api/v1/token", func(w http.ResponseWriter, r *http.Request) { s.handleToken(p, w, r) })
+		mux.HandleFunc("POST "+pre+"-api/v1/token", func(w http.ResponseWriter, r *http.Request) {
+			// createAccessToken documents only application/json (facts
+			// §1.2), so a form body is refused here, while Auth0's
+			// /oauth/token above accepts both as Auth0 does.
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+				writeTokenError(w, &oauthError{http.StatusUnsupportedMediaType, "invalid_request", "Content-Type must be application/json"})
+				return
+			}
+			s.handleToken(p, w, r)
+		})
 		mux.Handle(pre+"-api/v1/", s.apiAuth(p, s.api))
 	},
 }

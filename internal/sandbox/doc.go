@@ -4,7 +4,8 @@
 // A [Server] serves one personality per provider under its own issuer URL.
 // The pax8 personality behaves like Pax8's Auth0 tenant (login.pax8.com): the
 // /authorize endpoint with its mandatory audience parameter, HTML login and
-// consent pages, the /oauth/token endpoint accepting JSON and form bodies,
+// consent pages, the /oauth/token endpoint accepting JSON and form bodies
+// (Pax8's documented /pax8-api/v1/token takes JSON only, 415 for a form),
 // refresh-token families with rotation, reuse detection and a reuse interval,
 // absolute and idle lifetimes on a sandbox clock, /userinfo, JWKS and OpenID
 // discovery. The emulated Pax8 partner REST API (package pax8api) is mounted
@@ -36,6 +37,9 @@
 //     sandbox's now until now+10m. "echo_request" and "echo_token_type"
 //     quote the raw request body, secrets included, in provider text, for
 //     tests that such text never reaches logs or callers.
+//     "server_error_after" and "drop_after" on the api endpoint apply the
+//     next write (create_order, create_company, update_subscription,
+//     cancel_subscription) and then answer 500 or drop the connection.
 //   - GET, POST /_sandbox/clock: the sandbox clock, moved by
 //     {"advance":"1h"}; lifetimes and outages run on it.
 //   - POST /_sandbox/clients, POST /_sandbox/daxko/partners: registrations.
@@ -43,7 +47,12 @@
 //     token endpoint's capacity: token_latency (a delay before every
 //     answer) and token_rate_limit with token_rate_burst (a token bucket in
 //     real time; beyond it Auth0's 429 too_many_requests with
-//     Retry-After).
+//     Retry-After), and the API's: rate_limited (every call 429) and
+//     api_rate_limit with api_rate_burst, answered with Pax8's 429 "Too
+//     many requests hit the API quickly".
+//   - GET /_sandbox/pax8/discrepancies?partner=, POST with {"partner"}:
+//     the invoice discrepancies seeded in a partner's data (POST seeds
+//     them), the expected answer of a reconciliation.
 //   - POST /_sandbox/grants: mints up to [MaxBulkGrants] refresh-token
 //     grants at once, as if each had gone through consent, for load tests
 //     ([BulkGrants], [Server.MintGrants]); the answer is a JSON array of

@@ -122,7 +122,8 @@ var withRevoke = append(slices.Clip(generic), endpointRevoke)
 var faultKinds = map[string][]string{
 	"invalid_grant":       {endpointToken},
 	"server_error":        withRevoke,
-	"server_error_after":  {endpointToken},
+	"server_error_after":  {endpointToken, endpointAPI},
+	"drop_after":          {endpointAPI},
 	"slow_after":          {endpointToken},
 	"slow":                withRevoke,
 	"malformed":           {endpointToken, endpointUserinfo, endpointAPI},

@@ -42,6 +42,10 @@ type Options struct {
 	Daxko Settings
 	// APISize is the size of the seeded Pax8 API data, passed to pax8api.
 	APISize pax8api.Size
+	// APIDiscrepancies seeds every partner's Pax8 data with one invoice
+	// discrepancy of each category (pax8api.Options.Discrepancies); GET
+	// /_sandbox/pax8/discrepancies lists them.
+	APIDiscrepancies bool
 }
 
 // Settings are the switches of one personality. The zero Settings means
@@ -73,7 +77,8 @@ type Settings struct {
 	// dialect (default false).
 	RequireJSON bool
 	// RateLimited makes every call of the emulated API answer 429 with
-	// Retry-After (default false).
+	// Retry-After (default false); Pax8's says "Too many requests hit the
+	// API quickly".
 	RateLimited bool
 	// ExpiresInNumber makes the daxko token endpoint send expires_in as a
 	// JSON number. By default it sends a string ("86400"), as the seed's
@@ -96,6 +101,15 @@ type Settings struct {
 	// TokenRateBurst is the bucket's size; zero means TokenRateLimit
 	// rounded up (at least 1).
 	TokenRateBurst int
+	// APIRateLimit is the emulated API's capacity in requests per second of
+	// real time, a token bucket of APIRateBurst requests (default 0:
+	// unlimited). Beyond it Pax8's API answers 429 "Too many requests hit
+	// the API quickly" with Retry-After. (Third parties report Pax8 allows
+	// 1000 calls a minute, about 16.7 a second; Pax8 publishes no figure.)
+	APIRateLimit float64
+	// APIRateBurst is that bucket's size; zero means APIRateLimit rounded
+	// up (at least 1).
+	APIRateBurst int
 }
 
 // DefaultSettings returns Pax8's documented behaviour (seeds/000): rotation
@@ -169,6 +183,7 @@ type Server struct {
 	log     *slog.Logger
 	pages   *template.Template
 	api     http.Handler
+	pax8    *pax8api.API // the same API as api, for the control routes
 	keys    *keySet
 	faults  faultList
 	mux     *http.ServeMux
@@ -261,7 +276,7 @@ func (s *Server) Configure(provider string, st Settings) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.settings = st.withDefaults(p.d.defaults)
-	p.bucket = tokenBucket{}
+	p.bucket, p.apiBucket = tokenBucket{}, tokenBucket{}
 }
 
 func (s *Server) settings(provider string) Settings {

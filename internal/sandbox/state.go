@@ -73,7 +73,9 @@ type provider struct {
 	prunedAt time.Time
 	// bucket is the token endpoint's rate limiter (Settings.TokenRateLimit).
 	bucket tokenBucket
-	stats  ProviderStats
+	// apiBucket is the emulated API's rate limiter (Settings.APIRateLimit).
+	apiBucket tokenBucket
+	stats     ProviderStats
 	// partners are the registered Daxko partner credentials (daxko only).
 	partners map[string]DaxkoPartner
 }

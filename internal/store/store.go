@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"syscall"
 	"time"
 )
 
@@ -16,7 +20,38 @@ var (
 	// ErrConflict: the row changed since it was read (version mismatch) or
 	// a lease is held by someone else.
 	ErrConflict = errors.New("conflict")
+	// ErrUnavailable: the database could not be reached (down, restarting,
+	// or the connection to it refused); the same call may succeed later.
+	ErrUnavailable = errors.New("database unavailable")
 )
+
+// Unavailable reports whether err, returned by a Store, says the database
+// could not be reached rather than anything about the data: ErrUnavailable,
+// or a connection lost in the middle of an operation (the driver's bad
+// connection, an unexpected EOF, a network error, a driver error that
+// says it never reached the server). Apply it to store
+// errors only: a network error from elsewhere says nothing about the
+// database.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	if _, ok := errors.AsType[*net.OpError](err); ok {
+		return true
+	}
+	// A driver error that failed before reaching the server, such as pgx's
+	// "conn closed" on a connection the server dropped.
+	r, ok := errors.AsType[interface {
+		error
+		SafeToRetry() bool
+	}](err)
+	return ok && r.SafeToRetry()
+}
 
 // Status is a connection's lifecycle state.
 type Status string
@@ -81,7 +116,10 @@ type Integration struct {
 	// the token endpoint for every client-scoped connection; empty for
 	// other grants. AAD "integration:<id>:partner_token".
 	PartnerToken Sealed
-	IsDefault    bool
+	// IsDefault makes it the integration a tenant's connect uses when it
+	// names only the provider; a tenant has at most one default per
+	// provider, and one that is not default never takes over.
+	IsDefault bool
 	// TenantsListed says that Tenants decides which tenants may use this
 	// operator integration: those it names, or every tenant when it holds
 	// [AllTenants]. When false the provider's grant decides: every tenant
@@ -92,6 +130,12 @@ type Integration struct {
 	Tenants       []string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// LastError is the vendor's scrubbed reason for refusing the
+	// integration's client credentials at the token endpoint, and BrokenAt
+	// when it first did; both are empty while the credentials work (the
+	// next token issued clears them).
+	LastError string
+	BrokenAt  time.Time
 }
 
 // ConnectLink is what POST /v1/connect-sessions creates: a page URL a tenant's
@@ -111,6 +155,18 @@ type ConnectLink struct {
 	CreatedAt          time.Time
 	// UsedAt is when the link produced a connection; a used link is spent.
 	UsedAt time.Time
+	// EndUser and Tags are the application's, copied to the session and
+	// the connection.
+	EndUser EndUser
+	Tags    []string
+}
+
+// EndUser is the application's user a connection is for, as the
+// application names them. grantd only stores and returns it.
+type EndUser struct {
+	ID          string
+	Email       string
+	DisplayName string
 }
 
 // ConnectSession is one authorization in flight (after the button is
@@ -139,6 +195,9 @@ type ConnectSession struct {
 	AllowAccountChange bool
 	ExpiresAt          time.Time
 	CreatedAt          time.Time
+	// EndUser and Tags are the link's.
+	EndUser EndUser
+	Tags    []string
 }
 
 // Connection is one live grant. Sealed fields are bound to the row with AAD
@@ -152,7 +211,14 @@ type Connection struct {
 	Subject       string // id_token sub (the partner user), if any
 	Email         string
 	Scopes        []string // as granted (RFC 6749 §5.1)
-	TokenType     string
+	// RequestedScopes are the scopes the authorization asked for; Scopes
+	// may lack some (openid, offline_access) that the token response does
+	// not list.
+	RequestedScopes []string
+	TokenType       string
+	// EndUser and Tags are the connect link's (the application's names).
+	EndUser EndUser
+	Tags    []string
 
 	AccessToken  Sealed
 	RefreshToken Sealed
@@ -234,9 +300,18 @@ type Event struct {
 	ID           int64
 	TenantID     string
 	ConnectionID string
-	Kind         string
-	Detail       string
-	CreatedAt    time.Time
+	// IntegrationID and Provider are the connection's, recorded with the
+	// event so that they outlive a deleted connection.
+	IntegrationID string
+	Provider      string
+	Kind          string
+	Detail        string
+	CreatedAt     time.Time
+	// EndUser and Tags are the connection's when the event happened, for
+	// webhooks. They are not stored with the event: a delivery rebuilt
+	// from the events table after a crash goes without them.
+	EndUser EndUser
+	Tags    []string
 }
 
 // DeliveryState is where a webhook delivery stands in the outbox.
@@ -258,6 +333,9 @@ const (
 type Delivery struct {
 	// ID is the Grantd-Delivery header value, the same on every attempt.
 	ID string
+	// TenantID is the tenant whose event it carries, "" for an
+	// operator-level event.
+	TenantID string
 	// Endpoint is the key of the endpoint it goes to.
 	Endpoint string
 	// EventID is the payload's event id, shared by the deliveries of one
@@ -312,10 +390,63 @@ type MappingLink struct {
 	CreatedAt    time.Time
 }
 
+// DeliveryFilter narrows ListDeliveries. Empty fields match everything,
+// except that TenantID is always matched when AllTenants is false.
+type DeliveryFilter struct {
+	TenantID   string
+	AllTenants bool
+	State      DeliveryState
+	Endpoint   string
+	// After is the keyset cursor: only deliveries whose ID sorts after it.
+	After string
+	// Limit caps the result (default and maximum 500).
+	Limit int
+}
+
+// IdempotencyState is where an [IdempotencyKey]'s request stands.
+type IdempotencyState string
+
+// Idempotency key states.
+const (
+	// IdempotencyInFlight: a process holds the lease and is sending, or
+	// about to send, the request.
+	IdempotencyInFlight IdempotencyState = "in_flight"
+	// IdempotencyDone: the answer (Status, Body) is recorded.
+	IdempotencyDone IdempotencyState = "done"
+)
+
+// IdempotencyKey is one tenant's Idempotency-Key for a write action: the
+// hash of the request it was first used with and, once done, the answer.
+// Keys are scoped by TenantID: two tenants may use the same Key.
+type IdempotencyKey struct {
+	TenantID    string
+	Key         string
+	RequestHash []byte
+	State       IdempotencyState
+	// Owner holds the lease on an in-flight key until LeaseExpiresAt.
+	Owner          string
+	LeaseExpiresAt time.Time
+	// SentAt is when the request was first sent to the provider (zero:
+	// never), so a successor knows it must look before sending again.
+	SentAt time.Time
+	// Status and Body are the recorded answer of a done key.
+	Status int
+	Body   []byte
+	// ResourceID is the provider's id of what the write created or
+	// changed ("" for none); one tenant's keys never share one.
+	ResourceID string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
 // ConnectionFilter narrows ListConnections. Empty fields match everything.
 type ConnectionFilter struct {
 	TenantID string
 	Status   Status
+	// EndUserID matches EndUser.ID exactly.
+	EndUserID string
+	// Tag matches connections whose Tags include it.
+	Tag string
 }
 
 // Store is grantd's persistence. Every method is safe for concurrent use.
@@ -354,6 +485,9 @@ type Store interface {
 	// (TenantID ""), ordered by CreatedAt.
 	ListIntegrations(ctx context.Context, tenantID string) ([]Integration, error)
 	UpdateIntegration(ctx context.Context, id string, update func(Integration) (Integration, error)) error
+	// DeleteIntegration removes the integration, or returns [ErrNotFound].
+	// It refuses with [ErrConflict] while connections use it.
+	DeleteIntegration(ctx context.Context, id string) error
 
 	CreateConnectLink(ctx context.Context, l ConnectLink) error
 	GetConnectLinkByTokenHash(ctx context.Context, hash []byte) (ConnectLink, error)
@@ -482,6 +616,15 @@ type Store interface {
 	GetDelivery(ctx context.Context, id string) (Delivery, error)
 	// CountDeliveries returns the number of deliveries in state.
 	CountDeliveries(ctx context.Context, state DeliveryState) (int, error)
+	// ListDeliveries returns the deliveries matching f in ID order.
+	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error)
+	// RedeliverDelivery makes delivery id pending and due at now, with its
+	// attempts reset, whatever its state; a leased one keeps its lease. It
+	// returns the delivery as stored, or [ErrNotFound].
+	RedeliverDelivery(ctx context.Context, id string, now time.Time) (Delivery, error)
+	// CountConnections returns the number of connections by provider and
+	// status.
+	CountConnections(ctx context.Context, tenantID string) ([]ConnectionCount, error)
 	// PruneDeliveries deletes deliveries finished (delivered or failed)
 	// before before, and pending ones created before it that no unexpired
 	// lease holds (an endpoint no longer configured anywhere), and returns
@@ -503,6 +646,46 @@ type Store interface {
 	// GetMappingLinkByTokenHash returns ErrNotFound for an unknown hash.
 	// Expiry is the caller's check; DeleteExpired removes expired links.
 	GetMappingLinkByTokenHash(ctx context.Context, hash []byte) (MappingLink, error)
+
+	// BeginIdempotency looks up k's (TenantID, Key) at now, first deleting
+	// it if it expired (ExpiresAt not after now). When there is none, it
+	// stores k as in flight, leased to k.Owner until k.LeaseExpiresAt
+	// (k.State, SentAt, Status, Body and ResourceID are ignored; a zero
+	// CreatedAt is now), and returns it with started true. When an
+	// in-flight key's lease has lapsed at now, it leases it to k.Owner
+	// (keeping its RequestHash and SentAt) and returns it with started
+	// true. Otherwise it returns the stored key, done or leased by
+	// another, with started false. Comparing request hashes is the
+	// caller's job. Of concurrent callers, at most one starts.
+	BeginIdempotency(ctx context.Context, k IdempotencyKey, now time.Time) (_ IdempotencyKey, started bool, _ error)
+	// MarkIdempotencySent sets the in-flight key's SentAt to now unless it
+	// is set. It returns ErrConflict when the key is not in flight for owner
+	// (another took it over, or it is done) and ErrNotFound for an unknown
+	// key.
+	MarkIdempotencySent(ctx context.Context, tenantID, key, owner string, now time.Time) error
+	// RenewIdempotency extends owner's lease on the in-flight key to
+	// until, for an attempt that runs longer than its lease. It returns
+	// ErrConflict when the key is not in flight for owner and ErrNotFound
+	// for an unknown key.
+	RenewIdempotency(ctx context.Context, tenantID, key, owner string, until time.Time) error
+	// CompleteIdempotency records the answer of owner's in-flight key:
+	// state done, lease cleared. It returns ErrConflict when the key is
+	// not in flight for owner (its lease lapsed and another took it over,
+	// or it is done), ErrNotFound for an unknown key, and ErrAlreadyExists when
+	// resourceID is not empty and another of the tenant's keys recorded
+	// it; in every error case nothing changes.
+	CompleteIdempotency(ctx context.Context, tenantID, key, owner string, status int, body []byte, resourceID string) error
+	// ReleaseIdempotency gives up owner's in-flight key. With keep unset
+	// it deletes the key (the request changed nothing: a new attempt may
+	// start from scratch); with keep set it keeps the key in flight, with
+	// its SentAt, and clears the lease so that the next caller takes it
+	// over at once (the answer was lost: the successor must look before
+	// sending again). Another owner's key or a done key is left alone.
+	ReleaseIdempotency(ctx context.Context, tenantID, key, owner string, keep bool) error
+	// PurgeIdempotency deletes keys that expired (ExpiresAt not after
+	// now), except in-flight keys whose lease is live, and returns how
+	// many rows went.
+	PurgeIdempotency(ctx context.Context, now time.Time) (int, error)
 
 	// Meta stores small operator values such as the vault key fingerprint.
 	GetMeta(ctx context.Context, key string) (string, error)

@@ -55,8 +55,15 @@ func TestChromiumConnect(t *testing.T) {
 		t.Errorf("success heading = %q, want %q", heading, want)
 	}
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
-	if !strings.HasPrefix(loc, e.srv.URL+"/oauth/callback/") {
-		t.Errorf("landed on %s, want the callback", loc)
+	if !strings.HasPrefix(loc, e.srv.URL+"/oauth/done?") {
+		t.Errorf("landed on %s, want the success page", loc)
+	}
+	// A reload shows the same success page, not invalid_state.
+	if _, err := chromedp.Run(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#success h1"))); err != nil || again != heading {
+		t.Errorf("after reload: heading %q, %v; want %q", again, err, heading)
 	}
 	cs := e.connections()
 	if len(cs) != 1 || cs[0].Status != store.StatusActive || cs[0].Email != partner {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/store"
 )
@@ -41,7 +42,7 @@ func (h *Handler) connectPage(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	lp, err := h.broker.Link(r.Context(), token)
 	if err != nil {
-		h.fail(w, r, err)
+		h.failBack(w, r, err, h.linkBack(lp.Link, err))
 		return
 	}
 	w.Header().Set("Content-Security-Policy", csp(origin(lp.Provider.AuthorizeURL)))
@@ -62,7 +63,8 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	secret := h.flowSecret(w, r)
 	target, err := h.broker.Start(r.Context(), r.PathValue("token"), secret)
 	if err != nil {
-		h.fail(w, r, err)
+		lp, _ := h.broker.Link(r.Context(), r.PathValue("token"))
+		h.failBack(w, r, err, h.linkBack(lp.Link, err))
 		return
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
@@ -105,4 +107,13 @@ func origin(raw string) string {
 		return ""
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// linkBack is the way back to the application from a failed link page:
+// the link's return_to with the signed failure (its session id is the
+// link's), or "" when the link is unknown or has no return_to.
+func (h *Handler) linkBack(l store.ConnectLink, err error) string {
+	return h.broker.ResultURL(broker.Connected{
+		ReturnTo: l.ReturnTo, TenantID: l.TenantID, SessionID: l.ID, ConnectionID: l.ConnectionID,
+	}, err)
 }

@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/grantd/grantd/connectresult"
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/sandbox"
@@ -191,4 +194,45 @@ func (e *env) codeExchanges() int {
 		n += v
 	}
 	return n
+}
+
+// finish follows the callback URL cb: a 303 to the success page, which it
+// returns.
+func (e *env) finish(c *http.Client, cb string) page {
+	e.t.Helper()
+	p := get(e.t, c, "GET", cb)
+	loc := p.header.Get("Location")
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/oauth/done?") {
+		e.t.Fatalf("callback = %d to %q, want 303 to /oauth/done; body:\n%s", p.status, loc, p.body)
+	}
+	if p.header.Get("Cache-Control") != "no-store" || p.header.Get("Referrer-Policy") != "no-referrer" {
+		e.t.Errorf("callback headers: %v (SEC-10)", p.header)
+	}
+	done := get(e.t, c, "GET", e.srv.URL+loc)
+	if done.status != 200 {
+		e.t.Fatalf("success page: %d %s", done.status, done.body)
+	}
+	return done
+}
+
+// verifyResult checks a signed connect result as the application would.
+func (e *env) verifyResult(q url.Values) connectresult.Result {
+	e.t.Helper()
+	vf := &connectresult.Verifier{Key: e.broker.ResultKey(tenantID), Now: e.clk.Now}
+	res, err := vf.Verify(q)
+	if err != nil {
+		e.t.Fatalf("Verify(%v) = %v", q, err)
+	}
+	return res
+}
+
+var backRE = regexp.MustCompile(`id="back" href="([^"]*)"`)
+
+// backLink returns the error page's link back to the application, or "".
+func backLink(body string) string {
+	m := backRE.FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return strings.ReplaceAll(m[1], "&amp;", "&")
 }

@@ -24,6 +24,13 @@ type errorPage struct {
 	Title   string
 	Message string
 	Code    string
+	// Back is the way back to the application: its return_to with the
+	// signed failure, else the allow-listed return_to; "" shows the
+	// generic advice.
+	Back string
+	// NotYours says the failure is the application's configuration, not
+	// the user's: starting again will not help.
+	NotYours bool
 }
 
 var funcs = template.FuncMap{
@@ -79,6 +86,8 @@ func codeStatus(c broker.Code) int {
 		return http.StatusBadGateway
 	case broker.CodeUpstreamDown:
 		return http.StatusServiceUnavailable
+	case broker.CodeRejectedCredentials:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }
@@ -90,6 +99,7 @@ var titles = map[int]string{
 	http.StatusGone:                "This link has expired",
 	http.StatusConflict:            "Reauthorization needed",
 	http.StatusBadGateway:          "The provider did not complete the connection",
+	http.StatusUnprocessableEntity: "The application is not set up correctly",
 	http.StatusServiceUnavailable:  "The provider could not be reached",
 	http.StatusTooManyRequests:     "Too many requests",
 	http.StatusInternalServerError: "Something went wrong",
@@ -104,11 +114,19 @@ var codeTitles = map[broker.Code]string{
 // fail is the pages' one error adapter: it logs the cause and shows the
 // broker's safe message (a generic one for internal errors).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.failBack(w, r, err, "")
+}
+
+// failBack is fail with a link back to the application: back is its
+// return_to with the signed outcome, or "" when none is known.
+func (h *Handler) failBack(w http.ResponseWriter, r *http.Request, err error, back string) {
 	code := broker.CodeOf(err)
 	status := codeStatus(code)
 	msg := "Something went wrong on our side. Please try again later."
+	returnTo := ""
 	if e, ok := errors.AsType[*broker.Error](err); ok && status != http.StatusInternalServerError {
 		msg = sentence(e.Msg)
+		returnTo = e.ReturnTo
 	}
 	level := slog.LevelInfo
 	if status >= 500 {
@@ -119,7 +137,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if t, ok := codeTitles[code]; ok {
 		title = t
 	}
-	h.page(w, r, status, "error", errorPage{Title: title, Message: msg, Code: string(code)})
+	if back == "" {
+		back = returnTo
+	}
+	h.page(w, r, status, "error", errorPage{Title: title, Message: msg, Code: string(code), Back: back,
+		NotYours: code == broker.CodeRejectedCredentials})
 }
 
 // sentence capitalises msg and ends it with a full stop.

@@ -42,7 +42,7 @@ type Handler struct {
 
 // New parses the embedded templates and returns the handler for
 // GET /, GET /connect/{token}, POST /connect/{token}/start,
-// GET /oauth/callback/{integration} and GET /static/….
+// GET /oauth/callback/{integration}, GET /oauth/done and GET /static/….
 func New(opts Options) (*Handler, error) {
 	if opts.Broker == nil {
 		return nil, errors.New("web: Broker is required")
@@ -74,6 +74,7 @@ func New(opts Options) (*Handler, error) {
 	h.mux.HandleFunc("GET /connect/{token}", h.connectPage)
 	h.mux.Handle("POST /connect/{token}/start", cop.Handler(http.HandlerFunc(h.start)))
 	h.mux.HandleFunc("GET /oauth/callback/{integration}", h.callback)
+	h.mux.HandleFunc("GET /oauth/done", h.done)
 	h.mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(http.FileServerFS(static))))
 	return h, nil
 }

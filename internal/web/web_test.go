@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grantd/grantd/connectresult"
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/web"
@@ -29,7 +30,9 @@ func checkSecurityHeaders(t *testing.T, what string, p page) {
 	// No third-party subresources: every src/href is local.
 	for _, attr := range []string{`src="`, `href="`} {
 		for _, part := range strings.Split(p.body, attr)[1:] {
-			if !strings.HasPrefix(part, "/") {
+			// A link back to the allow-listed application is navigation,
+			// not a subresource.
+			if !strings.HasPrefix(part, "/") && !strings.HasPrefix(part, appURL+"?") {
 				t.Errorf("%s: non-local %s%.40s", what, attr, part)
 			}
 		}
@@ -117,10 +120,7 @@ func TestFullFlow(t *testing.T) {
 		t.Fatalf("no %s cookie after start", web.FlowCookie)
 	}
 	cb := e.consent(c, auth, true)
-	p := get(t, c, "GET", cb)
-	if p.status != 200 {
-		t.Fatalf("callback: %d %s", p.status, p.body)
-	}
+	p := e.finish(c, cb)
 	if !strings.Contains(p.body, "Connected to Pax8 as") || !strings.Contains(p.body, partner) {
 		t.Errorf("success page lacks the account: %s", p.body)
 	}
@@ -148,14 +148,26 @@ func TestReturnTo(t *testing.T) {
 	c := browser()
 	cb := e.consent(c, e.start(c, e.link(broker.LinkRequest{ReturnTo: appURL})), true)
 	p := get(t, c, "GET", cb)
-	if p.status != http.StatusSeeOther || p.header.Get("Location") != appURL {
-		t.Fatalf("callback = %d to %q, want 303 to %s", p.status, p.header.Get("Location"), appURL)
+	loc := p.header.Get("Location")
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(loc, appURL+"?") {
+		t.Fatalf("callback = %d to %q, want 303 to %s", p.status, loc, appURL)
+	}
+	lu, _ := url.Parse(loc)
+	cbq, _ := url.Parse(cb)
+	for k := range lu.Query() {
+		if cbq.Query().Has(k) && k != "error" {
+			t.Errorf("return_to carries %s from the authorization response (SEC-10)", k)
+		}
+	}
+	res := e.verifyResult(lu.Query())
+	if res.Outcome != connectresult.Connected || res.ConnectionID == "" || res.Error != "" {
+		t.Errorf("result = %+v, want connected with a connection id", res)
 	}
 	if p.header.Get("Referrer-Policy") != "no-referrer" || p.header.Get("Cache-Control") != "no-store" {
 		t.Errorf("redirecting callback headers: %v (SEC-10)", p.header)
 	}
-	if len(e.connections()) != 1 {
-		t.Errorf("no connection stored")
+	if cs := e.connections(); len(cs) != 1 || cs[0].ID != res.ConnectionID {
+		t.Errorf("connections = %+v, want %s", cs, res.ConnectionID)
 	}
 }
 
@@ -168,39 +180,40 @@ func TestCallbackRejections(t *testing.T) {
 		tamper     func(e *env, cb *url.URL) (*http.Client, string)
 		wantStatus int
 		wantText   string
+		wantCode   string
 	}{
 		{"SEC-01 missing state", true, func(e *env, cb *url.URL) (*http.Client, string) {
 			q := cb.Query()
 			q.Del("state")
 			cb.RawQuery = q.Encode()
 			return nil, cb.String()
-		}, 400, "has no state"},
+		}, 400, "has no state", ""},
 		{"SEC-01 altered state", true, func(e *env, cb *url.URL) (*http.Client, string) {
 			q := cb.Query()
 			q.Set("state", q.Get("state")+"x")
 			cb.RawQuery = q.Encode()
 			return nil, cb.String()
-		}, 400, "unknown or was already used"},
+		}, 400, "unknown or was already used", ""},
 		{"SEC-01 other browser", true, func(e *env, cb *url.URL) (*http.Client, string) {
 			return browser(), cb.String()
-		}, 400, "another browser"},
+		}, 400, "another browser", "browser_mismatch"},
 		{"SEC-03 expired state", true, func(e *env, cb *url.URL) (*http.Client, string) {
 			e.clk.Advance(11 * time.Minute)
 			return nil, cb.String()
-		}, 400, "expired"},
+		}, 400, "expired", "state_expired"},
 		{"SEC-11 access denied", false, func(e *env, cb *url.URL) (*http.Client, string) {
 			return nil, cb.String()
-		}, 403, "Access was not granted at Pax8"},
+		}, 403, "Access was not granted at Pax8", "access_denied"},
 		{"SEC-21 iss mismatch", true, func(e *env, cb *url.URL) (*http.Client, string) {
 			q := cb.Query()
 			q.Set("iss", "https://attacker.example/")
 			cb.RawQuery = q.Encode()
 			return nil, cb.String()
-		}, 400, "unexpected issuer"},
+		}, 400, "unexpected issuer", "issuer_mismatch"},
 		{"SEC-24 other integration's callback path", true, func(e *env, cb *url.URL) (*http.Client, string) {
 			cb.Path = "/oauth/callback/int_other"
 			return nil, cb.String()
-		}, 400, "another integration"},
+		}, 400, "another integration", "invalid_state"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
@@ -216,6 +229,26 @@ func TestCallbackRejections(t *testing.T) {
 				t.Errorf("callback = %d, want %d with %q; body:\n%s", p.status, tc.wantStatus, tc.wantText, p.body)
 			}
 			checkSecurityHeaders(t, "callback error", p)
+			// Every error page that knows the application links back to
+			// it with the signed failure.
+			back := backLink(p.body)
+			if tc.wantCode == "" && back != "" {
+				t.Errorf("error page without a session links to %s", back)
+			}
+			if tc.wantCode != "" {
+				bu, err := url.Parse(back)
+				if back == "" || err != nil || !strings.HasPrefix(back, appURL+"?") {
+					t.Fatalf("error page: back link %q, want one to %s", back, appURL)
+				}
+				res := e.verifyResult(bu.Query())
+				wantOutcome := connectresult.Error
+				if tc.wantCode == "access_denied" {
+					wantOutcome = connectresult.Denied
+				}
+				if res.Outcome != wantOutcome || res.Error != tc.wantCode || res.ConnectionID != "" {
+					t.Errorf("back link result = %+v, want %s with %s", res, wantOutcome, tc.wantCode)
+				}
+			}
 			if p.header.Get("Cache-Control") != "no-store" || p.header.Get("Location") != "" {
 				t.Errorf("error callback: Cache-Control %q, Location %q (SEC-10)", p.header.Get("Cache-Control"), p.header.Get("Location"))
 			}
@@ -229,16 +262,25 @@ func TestCallbackRejections(t *testing.T) {
 	}
 }
 
-// TestCallbackReplaySEC02 replays the exact callback URL: the second gets
-// an error page and the code is exchanged once.
+// TestCallbackReplaySEC02 replays the exact callback URL: the browser
+// that completed it is shown its success page again (a reload), any other
+// gets an error page, and the code is exchanged once.
 func TestCallbackReplaySEC02(t *testing.T) {
 	e := newEnv(t)
 	c := browser()
 	cb := e.consent(c, e.start(c, e.link(broker.LinkRequest{})), true)
-	if p := get(t, c, "GET", cb); p.status != 200 {
-		t.Fatalf("first callback: %d", p.status)
+	first := get(t, c, "GET", cb)
+	if first.status != http.StatusSeeOther {
+		t.Fatalf("first callback: %d", first.status)
 	}
-	p := get(t, c, "GET", cb)
+	reload := get(t, c, "GET", cb)
+	if reload.status != http.StatusSeeOther || reload.header.Get("Location") != first.header.Get("Location") {
+		t.Errorf("reloaded callback = %d to %q, want 303 to the success page %q", reload.status, reload.header.Get("Location"), first.header.Get("Location"))
+	}
+	if p := get(t, c, "GET", e.srv.URL+reload.header.Get("Location")); p.status != 200 || !strings.Contains(p.body, "Connected to Pax8") {
+		t.Errorf("success page after reload = %d %s", p.status, p.body)
+	}
+	p := get(t, browser(), "GET", cb)
 	if p.status != 400 || !strings.Contains(p.body, "already used") {
 		t.Errorf("replayed callback = %d %s, want 400", p.status, p.body)
 	}
@@ -254,9 +296,7 @@ func TestReAuthorizeButton(t *testing.T) {
 	e := newEnv(t)
 	c := browser()
 	cb := e.consent(c, e.start(c, e.link(broker.LinkRequest{})), true)
-	if p := get(t, c, "GET", cb); p.status != 200 {
-		t.Fatalf("callback: %d", p.status)
-	}
+	e.finish(c, cb)
 	conn := e.connections()[0]
 	u := e.link(broker.LinkRequest{ConnectionID: conn.ID})
 	p := get(t, browser(), "GET", u)
@@ -279,8 +319,8 @@ func TestReAuthorizeButton(t *testing.T) {
 	// Reauthorizing restores the same connection.
 	c = browser()
 	cb = e.consent(c, e.start(c, u), true)
-	if p := get(t, c, "GET", cb); p.status != 200 {
-		t.Fatalf("reauthorize callback: %d %s", p.status, p.body)
+	if p := e.finish(c, cb); !strings.Contains(p.body, "Connected to Pax8") {
+		t.Fatalf("reauthorize: %s", p.body)
 	}
 	cs := e.connections()
 	if len(cs) != 1 || cs[0].ID != conn.ID || cs[0].Status != store.StatusActive {
@@ -322,5 +362,57 @@ func TestFlowCookieAttributes(t *testing.T) {
 	}
 	if !got.HttpOnly || got.SameSite != http.SameSiteLaxMode || got.Path != "/" || got.MaxAge != 600 {
 		t.Errorf("cookie = %+v, want HttpOnly, SameSite=Lax, Path=/, Max-Age=600", got)
+	}
+}
+
+// TestExpiredLinkOffersWayBack: a link page that cannot go on links back
+// to the application's return_to with the signed failure; a link without
+// return_to shows none.
+func TestExpiredLinkOffersWayBack(t *testing.T) {
+	e := newEnv(t)
+	u := e.link(broker.LinkRequest{ReturnTo: appURL})
+	bare := e.link(broker.LinkRequest{})
+	e.clk.Advance(2 * time.Hour)
+	p := get(t, browser(), "GET", u)
+	if p.status != http.StatusGone {
+		t.Fatalf("expired link = %d, want 410", p.status)
+	}
+	checkSecurityHeaders(t, "expired link", p)
+	back := backLink(p.body)
+	bu, err := url.Parse(back)
+	if back == "" || err != nil {
+		t.Fatalf("expired link page has no way back:\n%s", p.body)
+	}
+	res := e.verifyResult(bu.Query())
+	if res.Outcome != connectresult.Error || res.Error != "link_expired" {
+		t.Errorf("back link result = %+v, want error link_expired", res)
+	}
+	if p := get(t, browser(), "POST", u+"/start"); backLink(p.body) == "" {
+		t.Errorf("expired link start: no way back:\n%s", p.body)
+	}
+	if p := get(t, browser(), "GET", bare); backLink(p.body) != "" {
+		t.Errorf("link without return_to offers a way back")
+	}
+}
+
+// TestLabelsReachConnection: end_user and tags given to the connect
+// session end up on the connection, with the scopes it asked for; a
+// reauthorization without labels keeps them.
+func TestLabelsReachConnection(t *testing.T) {
+	e := newEnv(t)
+	c := browser()
+	want := store.EndUser{ID: "u-42", Email: "ops@customer.example", DisplayName: "Ops"}
+	e.finish(c, e.consent(c, e.start(c, e.link(broker.LinkRequest{EndUser: want, Tags: []string{"plan:gold"}})), true))
+	cs := e.connections()
+	if len(cs) != 1 || cs[0].EndUser != want || len(cs[0].Tags) != 1 || cs[0].Tags[0] != "plan:gold" {
+		t.Fatalf("connections = %+v, want one with the session's end user and tags", cs)
+	}
+	if len(cs[0].RequestedScopes) == 0 || cs[0].RequestedScopes[0] != "Manage:Pax8Data" {
+		t.Errorf("requested scopes = %v", cs[0].RequestedScopes)
+	}
+	c = browser()
+	e.finish(c, e.consent(c, e.start(c, e.link(broker.LinkRequest{ConnectionID: cs[0].ID})), true))
+	if got := e.connections(); got[0].EndUser != want || len(got[0].Tags) != 1 {
+		t.Errorf("after reauthorization: end user %+v, tags %v; want them kept", got[0].EndUser, got[0].Tags)
 	}
 }

@@ -36,6 +36,10 @@ type Options struct {
 	Size Size
 	// Logger receives internal errors; nil discards them.
 	Logger *slog.Logger
+	// Discrepancies seeds each partner's dataset with one invoice
+	// discrepancy of each category when it is generated (see
+	// [API.SeedDiscrepancies]).
+	Discrepancies bool
 }
 
 // API is the emulated Pax8 partner REST API. It serves paths relative to the
@@ -46,6 +50,7 @@ type API struct {
 	now     func() time.Time
 	seed    int64
 	size    Size
+	discrep bool
 	log     *slog.Logger
 	catalog *catalog
 	mux     *http.ServeMux
@@ -65,6 +70,7 @@ func New(opts Options) *API {
 		now:      opts.Now,
 		seed:     opts.Seed,
 		size:     opts.Size,
+		discrep:  opts.Discrepancies,
 		log:      opts.Logger,
 		mux:      http.NewServeMux(),
 		partners: make(map[string]*partnerEntry),
@@ -124,6 +130,9 @@ func (a *API) dataset(partnerID string) *dataset {
 	a.mu.Unlock()
 	e.once.Do(func() {
 		e.d = generate(a.seed, partnerID, a.size, a.catalog, a.now())
+		if a.discrep {
+			e.d.discrepancies, e.d.seeded = seedDiscrepancies(e.d, a.now()), true
+		}
 	})
 	return e.d
 }

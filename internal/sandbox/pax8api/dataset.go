@@ -38,6 +38,9 @@ type dataset struct {
 	usage      []*usageSummary
 	usageByID  map[string]*usageSummary
 	usageBySub map[string][]*usageSummary
+
+	seeded        bool // discrepancies were seeded (see SeedDiscrepancies)
+	discrepancies []Discrepancy
 }
 
 func newDataset(seed int64, g *rng, size Size) *dataset {

@@ -15,6 +15,16 @@
 // orders read back orderedBy "Pax8Partner", company updatedDate uses the
 // "-0600" offset form, and invoices carry a status.
 //
+// Invoices agree with the subscriptions they bill: each item has its
+// subscription's quantity, price and cost, subTotal = price × quantity and
+// costTotal = cost × quantity to the cent, and an invoice's total is the sum
+// of its items. Price tiers follow the spec's Rate: the last volume tier and
+// mark-up rates have endQuantityRange null ("no end of range").
+// [Options.Discrepancies] or [API.SeedDiscrepancies] plant one invoice
+// discrepancy of each category ([Discrepancy]) on a partner's latest
+// partner invoice and list them, so that reconciliation tests know the
+// answer.
+//
 // Generated dates are anchored to the first day of the month that
 // [Options.Now] reports when a partner's dataset is first used, so data looks
 // current while staying identical for a fixed clock.

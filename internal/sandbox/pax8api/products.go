@@ -66,14 +66,17 @@ var provisioningSets = map[string][]provisioningDetail{
 	},
 }
 
-// rate and pricing are Pax8's Rate and Pricing schemas.
+// rate and pricing are Pax8's Rate and Pricing schemas. A nil
+// EndQuantityRange is sent as null: "If null there is no end of range".
 type rate struct {
 	PartnerBuyRate       float64 `json:"partnerBuyRate"`
 	SuggestedRetailPrice float64 `json:"suggestedRetailPrice"`
 	StartQuantityRange   int     `json:"startQuantityRange"`
-	EndQuantityRange     int     `json:"endQuantityRange,omitempty"`
+	EndQuantityRange     *int    `json:"endQuantityRange"`
 	ChargeType           string  `json:"chargeType"`
 }
+
+func upTo(n int) *int { return &n }
 
 type pricing struct {
 	ProductID              string `json:"productId"`
@@ -87,8 +90,8 @@ type pricing struct {
 }
 
 // pricings lists the product's price per billing term: flat per-unit rates
-// for commitment products, volume tiers for the rest, and a mark-up for
-// usage-billed ones.
+// for commitment products, volume tiers for the rest (the last one
+// open-ended), and an open-ended mark-up for usage-billed ones.
 func (p *product) pricings() []pricing {
 	var out []pricing
 	for _, term := range p.terms {
@@ -103,12 +106,12 @@ func (p *product) pricings() []pricing {
 			if c := p.commitmentFor(term); c != nil {
 				pr.CommitmentTerm, pr.CommitmentTermInMonths = c.Term, c.months
 			}
-			pr.Rates = []rate{{PartnerBuyRate: cost, SuggestedRetailPrice: price, StartQuantityRange: 1, EndQuantityRange: 300, ChargeType: "Per Unit"}}
+			pr.Rates = []rate{{PartnerBuyRate: cost, SuggestedRetailPrice: price, StartQuantityRange: 1, EndQuantityRange: upTo(300), ChargeType: "Per Unit"}}
 		default:
 			pr.Type = "Volume"
 			pr.Rates = []rate{
-				{PartnerBuyRate: cost, SuggestedRetailPrice: price, StartQuantityRange: 1, EndQuantityRange: 50, ChargeType: "Per Unit"},
-				{PartnerBuyRate: money(cost * 0.9), SuggestedRetailPrice: money(price * 0.9), StartQuantityRange: 51, EndQuantityRange: 250, ChargeType: "Per Unit"},
+				{PartnerBuyRate: cost, SuggestedRetailPrice: price, StartQuantityRange: 1, EndQuantityRange: upTo(50), ChargeType: "Per Unit"},
+				{PartnerBuyRate: money(cost * 0.9), SuggestedRetailPrice: money(price * 0.9), StartQuantityRange: 51, EndQuantityRange: upTo(250), ChargeType: "Per Unit"},
 				{PartnerBuyRate: money(cost * 0.8), SuggestedRetailPrice: money(price * 0.8), StartQuantityRange: 251, ChargeType: "Per Unit"},
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/grantd/grantd/internal/store"
@@ -15,7 +16,8 @@ const connectionCols = `id, tenant_id, integration_id, provider, status, subject
 	refresh_expires_at, refresh_idle_expires_at, last_refresh_at, connected_at, version,
 	lease_owner, lease_expires_at, failure_count, next_attempt_at, last_error,
 	created_at, updated_at, reauth_notice_at, refresh_attempt, refresh_started_at,
-	refresh_replays, observed_rotation, next_refresh_at`
+	refresh_replays, observed_rotation, next_refresh_at, end_user_id, end_user_email,
+	end_user_name, tags, requested_scopes`
 
 func scanConnection(s scanner) (store.Connection, error) {
 	var c store.Connection
@@ -29,7 +31,8 @@ func scanConnection(s scanner) (store.Connection, error) {
 		timeCol{&c.LeaseExpiresAt}, &c.FailureCount, timeCol{&c.NextAttemptAt},
 		&c.LastError, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, timeCol{&c.ReauthNoticeAt},
 		&c.RefreshAttempt, timeCol{&c.RefreshStartedAt}, &c.RefreshReplays, &rotation,
-		timeCol{&c.NextRefreshAt})
+		timeCol{&c.NextRefreshAt}, &c.EndUser.ID, &c.EndUser.Email, &c.EndUser.DisplayName,
+		listCol{&c.Tags}, listCol{&c.RequestedScopes})
 	c.Status = store.Status(status)
 	c.ObservedRotation = store.ObservedRotation(rotation)
 	return c, err
@@ -61,7 +64,7 @@ func (db *DB) CreateConnection(ctx context.Context, c store.Connection) error {
 	d := db.d
 	_, err := db.w.ExecContext(ctx, `INSERT INTO connections (`+connectionCols+`)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-	1, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`,
+	1, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)`,
 		c.ID, c.TenantID, c.IntegrationID, c.Provider, string(c.Status), c.Subject, c.Email,
 		listArg(c.Scopes), c.TokenType, bytesArg(c.AccessToken), bytesArg(c.RefreshToken),
 		bytesArg(c.IDToken), d.timeArg(c.AccessExpiresAt), d.timeArg(c.RefreshExpiresAt),
@@ -70,7 +73,8 @@ func (db *DB) CreateConnection(ctx context.Context, c store.Connection) error {
 		c.FailureCount, d.timeArg(c.NextAttemptAt), c.LastError,
 		d.timeArg(db.createdAt(c.CreatedAt)), d.timeArg(c.UpdatedAt), d.timeArg(c.ReauthNoticeAt),
 		c.RefreshAttempt, d.timeArg(c.RefreshStartedAt), c.RefreshReplays, string(c.ObservedRotation),
-		d.timeArg(c.NextRefreshAt))
+		d.timeArg(c.NextRefreshAt), c.EndUser.ID, c.EndUser.Email, c.EndUser.DisplayName,
+		listArg(c.Tags), listArg(c.RequestedScopes))
 	if err != nil {
 		return insertErr("connection "+c.ID, err)
 	}
@@ -94,9 +98,21 @@ func (db *DB) GetConnection(ctx context.Context, id string) (store.Connection, e
 // CreatedAt, then ID.
 func (db *DB) ListConnections(ctx context.Context, f store.ConnectionFilter) ([]store.Connection, error) {
 	rows, err := db.r.QueryContext(ctx, `SELECT `+connectionCols+` FROM connections
-	WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR status = $2)
-	ORDER BY created_at, id`, f.TenantID, string(f.Status))
-	return collectConnections("list connections", rows, err)
+	WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR end_user_id = $3)
+	ORDER BY created_at, id`, f.TenantID, string(f.Status), f.EndUserID)
+	cs, err := collectConnections("list connections", rows, err)
+	if err != nil || f.Tag == "" {
+		return cs, err
+	}
+	// Tags are a short JSON list per row: matched here rather than with
+	// each engine's JSON functions.
+	out := cs[:0]
+	for _, c := range cs {
+		if slices.Contains(c.Tags, f.Tag) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // UpdateConnection reads the row (locking it), calls update, and writes
@@ -138,7 +154,8 @@ func (db *DB) UpdateConnection(ctx context.Context, id string, update func(store
 	failure_count = $20, next_attempt_at = $21, last_error = $22, updated_at = $23,
 	reauth_notice_at = $24, refresh_attempt = $25, refresh_started_at = $26,
 	refresh_replays = $27, observed_rotation = $28, next_refresh_at = $29,
-	version = version + 1
+	end_user_id = $30, end_user_email = $31, end_user_name = $32, tags = $33,
+	requested_scopes = $34, version = version + 1
 	WHERE id = $1 AND version = $2 RETURNING `+connectionCols,
 			id, old.Version, next.IntegrationID, next.Provider, string(next.Status),
 			next.Subject, next.Email, listArg(next.Scopes), next.TokenType,
@@ -149,7 +166,8 @@ func (db *DB) UpdateConnection(ctx context.Context, id string, update func(store
 			next.FailureCount, d.timeArg(next.NextAttemptAt), next.LastError,
 			d.timeArg(next.UpdatedAt), d.timeArg(next.ReauthNoticeAt), next.RefreshAttempt,
 			d.timeArg(next.RefreshStartedAt), next.RefreshReplays, string(next.ObservedRotation),
-			d.timeArg(next.NextRefreshAt)))
+			d.timeArg(next.NextRefreshAt), next.EndUser.ID, next.EndUser.Email,
+			next.EndUser.DisplayName, listArg(next.Tags), listArg(next.RequestedScopes)))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("update connection %s: version %d changed: %w",
 				id, old.Version, store.ErrConflict)

@@ -17,7 +17,7 @@ import (
 // the moment the event is emitted until it is delivered or fails.
 
 const deliveryCols = `id, endpoint, event_id, event_type, payload, state, attempts,
-	next_attempt_at, last_error, lease_owner, lease_expires_at, created_at, finished_at`
+	next_attempt_at, last_error, lease_owner, lease_expires_at, created_at, finished_at, tenant_id`
 
 func scanDelivery(row scanner) (store.Delivery, error) {
 	var (
@@ -27,7 +27,7 @@ func scanDelivery(row scanner) (store.Delivery, error) {
 	)
 	err := row.Scan(&d.ID, &d.Endpoint, &d.EventID, &d.EventType, &payload, &state, &d.Attempts,
 		timeCol{&d.NextAttemptAt}, &d.LastError, &d.LeaseOwner, timeCol{&d.LeaseExpiresAt},
-		timeCol{&d.CreatedAt}, timeCol{&d.FinishedAt})
+		timeCol{&d.CreatedAt}, timeCol{&d.FinishedAt}, &d.TenantID)
 	if err != nil {
 		return store.Delivery{}, err
 	}
@@ -59,10 +59,10 @@ func (db *DB) EnqueueDeliveries(ctx context.Context, ds []store.Delivery) (int, 
 				next = created
 			}
 			res, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (id, endpoint, event_id,
-	event_type, payload, state, attempts, next_attempt_at, last_error, lease_owner, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, 0, $7, '', '', $8) ON CONFLICT (id) DO NOTHING`,
+	event_type, payload, state, attempts, next_attempt_at, last_error, lease_owner, created_at, tenant_id)
+	VALUES ($1, $2, $3, $4, $5, $6, 0, $7, '', '', $8, $9) ON CONFLICT (id) DO NOTHING`,
 				d.ID, d.Endpoint, d.EventID, d.EventType, string(d.Payload), string(store.DeliveryPending),
-				db.d.timeArg(next), db.d.timeArg(created))
+				db.d.timeArg(next), db.d.timeArg(created), d.TenantID)
 			if err != nil {
 				return insertErr("delivery "+d.ID, err)
 			}

@@ -15,8 +15,9 @@ import (
 func (db *DB) AddEvent(ctx context.Context, e store.Event) (int64, error) {
 	var id int64
 	err := db.w.QueryRowContext(ctx, `INSERT INTO events (tenant_id, connection_id, kind,
-	detail, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		e.TenantID, e.ConnectionID, e.Kind, e.Detail, db.d.timeArg(db.createdAt(e.CreatedAt))).Scan(&id)
+	detail, created_at, integration_id, provider) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		e.TenantID, e.ConnectionID, e.Kind, e.Detail, db.d.timeArg(db.createdAt(e.CreatedAt)),
+		e.IntegrationID, e.Provider).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("add event %s for connection %s: %w", e.Kind, e.ConnectionID, err)
 	}
@@ -26,7 +27,7 @@ func (db *DB) AddEvent(ctx context.Context, e store.Event) (int64, error) {
 // EventsSince returns the events created at or after since with an ID
 // above afterID, in ID order, at most limit (zero or less: all).
 func (db *DB) EventsSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]store.Event, error) {
-	q := `SELECT id, tenant_id, connection_id, kind, detail, created_at FROM events
+	q := `SELECT id, tenant_id, connection_id, kind, detail, created_at, integration_id, provider FROM events
 	WHERE created_at >= $1 AND id > $2 ORDER BY id`
 	args := []any{db.d.timeArg(since), afterID}
 	rows, err := db.queryLimit(ctx, q, limit, args...)
@@ -37,7 +38,7 @@ func (db *DB) EventsSince(ctx context.Context, since time.Time, afterID int64, l
 // (by ID, which follows insertion order). A limit of zero or less means no
 // limit.
 func (db *DB) ListEvents(ctx context.Context, connectionID string, limit int) ([]store.Event, error) {
-	q := `SELECT id, tenant_id, connection_id, kind, detail, created_at FROM events
+	q := `SELECT id, tenant_id, connection_id, kind, detail, created_at, integration_id, provider FROM events
 	WHERE connection_id = $1 ORDER BY id DESC`
 	args := []any{connectionID}
 	rows, err := db.queryLimit(ctx, q, limit, args...)
@@ -54,7 +55,7 @@ func collectEvents(op string, rows *sql.Rows, err error) ([]store.Event, error) 
 	for rows.Next() {
 		var e store.Event
 		if err := rows.Scan(&e.ID, &e.TenantID, &e.ConnectionID, &e.Kind, &e.Detail,
-			timeCol{&e.CreatedAt}); err != nil {
+			timeCol{&e.CreatedAt}, &e.IntegrationID, &e.Provider); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		es = append(es, e)

@@ -9,14 +9,14 @@ import (
 )
 
 const integrationCols = `id, tenant_id, provider, name, client_id, client_secret,
-	redirect_uri, scopes, audience, is_default, created_at, updated_at, partner_token, tenants`
+	redirect_uri, scopes, audience, is_default, created_at, updated_at, partner_token, tenants, last_error, broken_at`
 
 func scanIntegration(s scanner) (store.Integration, error) {
 	var in store.Integration
 	err := s.Scan(&in.ID, &in.TenantID, &in.Provider, &in.Name, &in.ClientID,
 		bytesCol[store.Sealed]{&in.ClientSecret}, &in.RedirectURI, listCol{&in.Scopes},
 		&in.Audience, boolCol{&in.IsDefault}, timeCol{&in.CreatedAt}, timeCol{&in.UpdatedAt},
-		bytesCol[store.Sealed]{&in.PartnerToken}, tenantsCol{&in})
+		bytesCol[store.Sealed]{&in.PartnerToken}, tenantsCol{&in}, &in.LastError, timeCol{&in.BrokenAt})
 	return in, err
 }
 
@@ -40,10 +40,11 @@ func (c tenantsCol) Scan(v any) error {
 // CreateIntegration stores in. A zero CreatedAt is set to the current time.
 func (db *DB) CreateIntegration(ctx context.Context, in store.Integration) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO integrations (`+integrationCols+`)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		in.ID, in.TenantID, in.Provider, in.Name, in.ClientID, bytesArg(in.ClientSecret),
 		in.RedirectURI, listArg(in.Scopes), in.Audience, in.IsDefault,
-		db.d.timeArg(db.createdAt(in.CreatedAt)), db.d.timeArg(in.UpdatedAt), bytesArg(in.PartnerToken), tenantsArg(in))
+		db.d.timeArg(db.createdAt(in.CreatedAt)), db.d.timeArg(in.UpdatedAt), bytesArg(in.PartnerToken), tenantsArg(in),
+		in.LastError, db.d.timeArg(in.BrokenAt))
 	if err != nil {
 		return insertErr("integration "+in.ID, err)
 	}
@@ -106,10 +107,11 @@ func (db *DB) UpdateIntegration(ctx context.Context, id string, update func(stor
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE integrations SET provider = $2, name = $3,
 	client_id = $4, client_secret = $5, redirect_uri = $6, scopes = $7, audience = $8,
-	is_default = $9, updated_at = $10, partner_token = $11, tenants = $12 WHERE id = $1`,
+	is_default = $9, updated_at = $10, partner_token = $11, tenants = $12, last_error = $13, broken_at = $14
+	WHERE id = $1`,
 			id, next.Provider, next.Name, next.ClientID, bytesArg(next.ClientSecret),
 			next.RedirectURI, listArg(next.Scopes), next.Audience, next.IsDefault,
-			db.d.timeArg(next.UpdatedAt), bytesArg(next.PartnerToken), tenantsArg(next))
+			db.d.timeArg(next.UpdatedAt), bytesArg(next.PartnerToken), tenantsArg(next), next.LastError, db.d.timeArg(next.BrokenAt))
 		if err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("update integration %s: %w", id, store.ErrAlreadyExists)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/grantd/grantd/internal/store"
 )
@@ -53,10 +54,11 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	db := &DB{logger: logger, now: time.Now}
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.d = postgresDialect
-		w, err := sql.Open("pgx", dsn)
+		c, err := stdlib.GetDefaultDriver().(driver.DriverContext).OpenConnector(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
+		w := sql.OpenDB(connector{c})
 		// Keep the whole pool idle: a burst of callers would otherwise close
 		// and reopen connections (a server process each) every time.
 		n := max(16, 4*runtime.GOMAXPROCS(0))
@@ -93,6 +95,22 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// connector opens PostgreSQL connections and marks a failure to reach the
+// server with [store.ErrUnavailable], so callers tell a database that is
+// down or restarting from one that refused the request. Connections lost
+// later are discarded by database/sql (the driver reports them as bad), so
+// the next operation opens a new one through here.
+type connector struct{ driver.Connector }
+
+// Connect implements [driver.Connector].
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil && store.Unavailable(err) {
+		return nil, fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
+	return conn, err
 }
 
 // withParams appends query parameters to a SQLite path or file: URI.

@@ -12,11 +12,12 @@ import (
 // CreateConnectLink stores l. Its ID and TokenHash are both unique.
 func (db *DB) CreateConnectLink(ctx context.Context, l store.ConnectLink) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO connect_links (id, token_hash, tenant_id,
-	integration_id, return_to, connection_id, expires_at, created_at, used_at, allow_account_change)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	integration_id, return_to, connection_id, expires_at, created_at, used_at, allow_account_change,
+	end_user_id, end_user_email, end_user_name, tags)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		l.ID, []byte(l.TokenHash), l.TenantID, l.IntegrationID, l.ReturnTo, l.ConnectionID,
 		db.d.timeArg(l.ExpiresAt), db.d.timeArg(db.createdAt(l.CreatedAt)), db.d.timeArg(l.UsedAt),
-		l.AllowAccountChange)
+		l.AllowAccountChange, l.EndUser.ID, l.EndUser.Email, l.EndUser.DisplayName, listArg(l.Tags))
 	if err != nil {
 		return insertErr("connect link "+l.ID, err)
 	}
@@ -28,11 +29,13 @@ func (db *DB) CreateConnectLink(ctx context.Context, l store.ConnectLink) error 
 func (db *DB) GetConnectLinkByTokenHash(ctx context.Context, hash []byte) (store.ConnectLink, error) {
 	var l store.ConnectLink
 	err := db.r.QueryRowContext(ctx, `SELECT id, token_hash, tenant_id, integration_id,
-	return_to, connection_id, expires_at, created_at, used_at, allow_account_change
+	return_to, connection_id, expires_at, created_at, used_at, allow_account_change,
+	end_user_id, end_user_email, end_user_name, tags
 	FROM connect_links WHERE token_hash = $1`, hash).
 		Scan(&l.ID, bytesCol[[]byte]{&l.TokenHash}, &l.TenantID, &l.IntegrationID, &l.ReturnTo,
 			&l.ConnectionID, timeCol{&l.ExpiresAt}, timeCol{&l.CreatedAt}, timeCol{&l.UsedAt},
-			boolCol{&l.AllowAccountChange})
+			boolCol{&l.AllowAccountChange}, &l.EndUser.ID, &l.EndUser.Email, &l.EndUser.DisplayName,
+			listCol{&l.Tags})
 	if err != nil {
 		return store.ConnectLink{}, readErr("get connect link by token hash", err)
 	}
@@ -80,17 +83,19 @@ func (db *DB) CountConnectLinks(ctx context.Context, tenantID string, since time
 
 const sessionCols = `id, state_hash, browser_hash, tenant_id, integration_id, provider,
 	issuer, authorize_url, token_url, redirect_uri, audience, scopes, nonce, verifier,
-	return_to, connection_id, expires_at, created_at, link_id, allow_account_change`
+	return_to, connection_id, expires_at, created_at, link_id, allow_account_change,
+	end_user_id, end_user_email, end_user_name, tags`
 
 // CreateConnectSession stores s. Its ID and StateHash are both unique.
 func (db *DB) CreateConnectSession(ctx context.Context, s store.ConnectSession) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO connect_sessions (`+sessionCols+`)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
 		s.ID, []byte(s.StateHash), bytesArg(s.BrowserHash), s.TenantID, s.IntegrationID,
 		s.Provider, s.Issuer, s.AuthorizeURL, s.TokenURL, s.RedirectURI, s.Audience,
 		listArg(s.Scopes), bytesArg(s.Nonce), bytesArg(s.Verifier), s.ReturnTo,
 		s.ConnectionID, db.d.timeArg(s.ExpiresAt), db.d.timeArg(db.createdAt(s.CreatedAt)),
-		s.LinkID, s.AllowAccountChange)
+		s.LinkID, s.AllowAccountChange, s.EndUser.ID, s.EndUser.Email, s.EndUser.DisplayName,
+		listArg(s.Tags))
 	if err != nil {
 		return insertErr("connect session "+s.ID, err)
 	}
@@ -109,7 +114,8 @@ func (db *DB) ConsumeConnectSession(ctx context.Context, stateHash []byte) (stor
 			&s.TokenURL, &s.RedirectURI, &s.Audience, listCol{&s.Scopes},
 			bytesCol[store.Sealed]{&s.Nonce}, bytesCol[store.Sealed]{&s.Verifier},
 			&s.ReturnTo, &s.ConnectionID, timeCol{&s.ExpiresAt}, timeCol{&s.CreatedAt},
-			&s.LinkID, boolCol{&s.AllowAccountChange})
+			&s.LinkID, boolCol{&s.AllowAccountChange}, &s.EndUser.ID, &s.EndUser.Email,
+			&s.EndUser.DisplayName, listCol{&s.Tags})
 	if err != nil {
 		return store.ConnectSession{}, readErr("consume connect session", err)
 	}

@@ -69,7 +69,7 @@ func (db *DB) DeleteTenant(ctx context.Context, id string) error {
 		// Children first: org mappings and mapping links refer to
 		// connections.
 		for _, table := range []string{"org_mappings", "mapping_links", "organizations",
-			"connections", "connect_sessions", "connect_links", "integrations", "api_keys"} {
+			"connections", "connect_sessions", "connect_links", "integrations", "api_keys", "idempotency_keys"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE tenant_id = $1`, id); err != nil {
 				return fmt.Errorf("delete tenant %s: %s: %w", id, table, err)
 			}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,7 +23,10 @@ func newConnection(id, tenant string, created time.Duration) store.Connection {
 		Subject:              "auth0|partner-user",
 		Email:                "admin@msp.example",
 		Scopes:               []string{"Manage:Pax8Data", "openid", "offline_access"},
+		RequestedScopes:      []string{"Manage:Pax8Data", "openid", "profile", "offline_access"},
 		TokenType:            "Bearer",
+		EndUser:              store.EndUser{ID: "u-" + id, Email: id + "@customer.example", DisplayName: "User " + id},
+		Tags:                 []string{"all", "only-" + id},
 		AccessToken:          store.Sealed("sealed-access-" + id),
 		RefreshToken:         store.Sealed("sealed-refresh-" + id),
 		IDToken:              store.Sealed("sealed-id-" + id),
@@ -328,4 +332,51 @@ func testDeleteConnection(t *testing.T, s store.Store) {
 		t.Errorf("ListOrgMappings(deleted connection) = %v, %v; want none", got, err)
 	}
 	mustGet(t, s, "c2")
+}
+
+// testEndUserFilter: ListConnections narrows by end user id and by tag,
+// within the tenant, and an update keeps both.
+func testEndUserFilter(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a, b, other := newConnection("c1", "t1", 0), newConnection("c2", "t1", time.Second), newConnection("c3", "t2", 2*time.Second)
+	b.EndUser.ID = a.EndUser.ID
+	mustCreate(t, s, a, b, other)
+	ids := func(f store.ConnectionFilter) []string {
+		t.Helper()
+		cs, err := s.ListConnections(ctx, f)
+		if err != nil {
+			t.Fatalf("ListConnections(%+v): %v", f, err)
+		}
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		f    store.ConnectionFilter
+		want []string
+	}{
+		{store.ConnectionFilter{TenantID: "t1", EndUserID: "u-c1"}, []string{"c1", "c2"}},
+		{store.ConnectionFilter{TenantID: "t1", Tag: "only-c2"}, []string{"c2"}},
+		{store.ConnectionFilter{TenantID: "t1", Tag: "all"}, []string{"c1", "c2"}},
+		{store.ConnectionFilter{TenantID: "t1", Tag: "only-c3"}, nil},
+		{store.ConnectionFilter{TenantID: "t1", Tag: "only"}, nil},
+		{store.ConnectionFilter{Tag: "all", EndUserID: "u-c3"}, []string{"c3"}},
+	} {
+		if diff := cmp.Diff(tc.want, ids(tc.f)); diff != "" {
+			t.Errorf("ListConnections(%+v) (-want +got):\n%s", tc.f, diff)
+		}
+	}
+	got, err := s.UpdateConnection(ctx, "c1", func(c store.Connection) (store.Connection, error) {
+		c.Tags = append(c.Tags, "new")
+		c.EndUser.DisplayName = "Renamed"
+		return c, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(got.Tags, "new") || got.EndUser.DisplayName != "Renamed" || got.EndUser.ID != "u-c1" {
+		t.Errorf("after update: end user %+v, tags %v", got.EndUser, got.Tags)
+	}
 }

@@ -15,7 +15,7 @@ func testEvents(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	var lastID int64
 	for i := range 5 {
-		e := store.Event{TenantID: "t1", ConnectionID: "c1", Kind: fmt.Sprintf("kind-%d", i),
+		e := store.Event{TenantID: "t1", ConnectionID: "c1", IntegrationID: "i1", Provider: "pax8", Kind: fmt.Sprintf("kind-%d", i),
 			Detail: "detail", CreatedAt: at(time.Duration(i) * time.Second)}
 		id, err := s.AddEvent(ctx, e)
 		if err != nil || id <= lastID {
@@ -54,7 +54,7 @@ func testEvents(t *testing.T, s store.Store) {
 		t.Fatalf("ListEvents(no limit) = %d events, want 5", len(all))
 	}
 	for i, e := range all {
-		want := store.Event{ID: e.ID, TenantID: "t1", ConnectionID: "c1",
+		want := store.Event{ID: e.ID, TenantID: "t1", ConnectionID: "c1", IntegrationID: "i1", Provider: "pax8",
 			Kind: fmt.Sprintf("kind-%d", 4-i), Detail: "detail", CreatedAt: at(time.Duration(4-i) * time.Second)}
 		if diff := cmp.Diff(want, e, cmpOpts); diff != "" {
 			t.Errorf("ListEvents[%d] (-want +got):\n%s", i, diff)

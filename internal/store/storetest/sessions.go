@@ -48,6 +48,8 @@ func newLink(id string, expires time.Duration) store.ConnectLink {
 		ConnectionID:  "",
 		ExpiresAt:     at(expires),
 		CreatedAt:     at(0),
+		EndUser:       store.EndUser{ID: "u-42", Email: "ops@customer.example", DisplayName: "Ops Team"},
+		Tags:          []string{"plan:gold", "region:eu"},
 	}
 }
 
@@ -71,6 +73,8 @@ func newSession(id string, expires time.Duration) store.ConnectSession {
 		ConnectionID:  "c-reauth",
 		ExpiresAt:     at(expires),
 		CreatedAt:     at(0),
+		EndUser:       store.EndUser{ID: "u-42", Email: "ops@customer.example", DisplayName: "Ops Team"},
+		Tags:          []string{"plan:gold"},
 	}
 }
 

@@ -58,8 +58,15 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IntegrationTenants", testIntegrationTenants},
 		{"APIKeyLifecycle", testAPIKeyLifecycle},
 		{"SpendConnectLink", testSpendConnectLink},
+		{"Idempotency", testIdempotency},
+		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"CountConnectLinks", testCountConnectLinks},
 		{"DeleteTenant", testDeleteTenant},
+		{"IntegrationBroken", testIntegrationBroken},
+		{"DeleteIntegration", testDeleteIntegration},
+		{"ListDeliveries", testListDeliveries},
+		{"CountConnections", testCountConnections},
+		{"EndUserFilter", testEndUserFilter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))

@@ -40,7 +40,7 @@ func init() {
 		{"mappings", "show|set COMPANY_ID ORG_ID|accept-suggestions --connection ID [--output table|json|csv]", "map a connection's Pax8 companies to the tenant's organisations", cmdMappings, ""},
 		{"keys", "generate [--id N] | rewrap [--config grantd.yaml] [--force] [--json]", "generate a vault key; reseal stored secrets under the primary key", cmdKeys, ""},
 		{"tenants", "create NAME | list | keys create|list|revoke TENANT [KEY_ID] | delete TENANT [--config grantd.yaml]", "manage tenants and their API keys directly in the store", cmdTenants, ""},
-		{"load", "token|refresh|proxy|crash [flags] [--json]", "measure grantd against a baseline on loopback (BENCHMARKS.md), or crash replicas inside refreshes (RT-04)", cmdLoad, ""},
+		{"load", "token|refresh|proxy|crash|storm|idle [flags] [--json]", "measure grantd against a baseline on loopback (BENCHMARKS.md), or crash replicas inside refreshes (RT-04)", cmdLoad, ""},
 		{"version", "", "print the version", cmdVersion, ""},
 		{"help", "[COMMAND]", "show this help", cmdHelp, ""},
 	}

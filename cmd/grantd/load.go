@@ -13,7 +13,7 @@ import (
 // baseline measured in the same run (BENCHMARKS.md).
 func cmdLoad(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usagef("load: want a scenario: token, refresh, proxy or crash")
+		return usagef("load: want a scenario: token, refresh, proxy, crash, storm or idle")
 	}
 	// --cpuprofile FILE, anywhere after the scenario, profiles the whole
 	// run (generator, grantd and sandbox share the process).
@@ -43,8 +43,12 @@ func cmdLoad(ctx context.Context, e *env, args []string) error {
 		return loadProxy(ctx, e, rest)
 	case "crash":
 		return loadCrash(ctx, e, rest)
+	case "storm":
+		return loadStorm(ctx, e, rest)
+	case "idle":
+		return loadIdle(ctx, e, rest)
 	}
-	return usagef("load: unknown scenario %q (want token, refresh, proxy or crash)", args[0])
+	return usagef("load: unknown scenario %q (want token, refresh, proxy, crash, storm or idle)", args[0])
 }
 
 func loadToken(ctx context.Context, e *env, args []string) error {

@@ -1,0 +1,228 @@
+package storm
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the scratch schema
+
+	"github.com/grantd/grantd/internal/config"
+	"github.com/grantd/grantd/internal/sandbox"
+	"github.com/grantd/grantd/internal/store/sqlstore"
+	"github.com/grantd/grantd/internal/vault"
+)
+
+// clientID is the OAuth client the replicas use at the sandbox.
+const clientID = "grantd-storm"
+
+// rig is one world: a sandbox, a scratch database, a vault key and the
+// replicas' shared configuration. Worlds share nothing.
+type rig struct {
+	opts   Options
+	dir    string
+	dsn    string
+	label  string
+	drop   func()
+	sb     *sandbox.Server
+	sbURL  string
+	ep     sandbox.Endpoints
+	secret string
+	keys   *vault.Keyring
+	env    []string
+	st     *sqlstore.DB
+	hc     *http.Client
+	redir  string
+	// scheduler reports whether the replicas' config takes the claim
+	// scheduler's keys (refresh.workers, providers[].refresh); without
+	// them the replicas run the one-at-a-time sweep.
+	scheduler bool
+	cancel    context.CancelFunc
+}
+
+// newRig builds a world for o and opens its store.
+func newRig(ctx context.Context, o Options) (_ *rig, err error) {
+	r := &rig{opts: o, drop: func() {}}
+	ctx, r.cancel = context.WithCancel(ctx)
+	defer func() {
+		if err != nil {
+			r.close()
+		}
+	}()
+	if r.dir, err = os.MkdirTemp("", "grantd-storm-"); err != nil {
+		return nil, err
+	}
+	if r.dsn, r.label, r.drop, err = scratchDatabase(ctx, o.Database, r.dir); err != nil {
+		return nil, err
+	}
+	// Pax8 strict (rotation on, reuse interval 0), with the latency and
+	// rate cap asked for.
+	st := sandbox.DefaultSettings()
+	st.TokenLatency = o.Latency
+	if o.Cap > 0 {
+		st.TokenRateLimit, st.TokenRateBurst = o.Cap, o.burst()
+	}
+	if r.sb, err = sandbox.New(sandbox.Options{Pax8: st}); err != nil {
+		return nil, err
+	}
+	if r.sbURL, err = serveOn(ctx, r.sb.Handler()); err != nil {
+		return nil, err
+	}
+	r.sb.SetBaseURL(r.sbURL)
+	r.ep = r.sb.Endpoints(sandbox.Pax8)
+
+	key, err := vault.GenerateKey(1)
+	if err != nil {
+		return nil, err
+	}
+	if r.keys, err = vault.New([]vault.Key{key}, key.ID); err != nil {
+		return nil, err
+	}
+	r.secret = rand.Text() + rand.Text()
+	r.env = []string{
+		"GRANTD_VAULT_KEYS=" + key.Encode(),
+		"GRANTD_ADMIN_KEY=gda_" + rand.Text(),
+		"GRANTD_STORM_CLIENT_SECRET=" + r.secret,
+	}
+	r.redir = "http://127.0.0.1:1/oauth/callback/pax8" // never visited: connections are seeded
+	r.sb.RegisterClient(sandbox.Pax8, sandbox.Client{ID: clientID, Secret: r.secret, RedirectURIs: []string{r.redir}})
+	r.hc = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, Proxy: nil}, Timeout: time.Minute}
+
+	if r.st, err = sqlstore.Open(ctx, r.dsn, slog.New(slog.DiscardHandler)); err != nil {
+		return nil, err
+	}
+	// Probe which config the replicas accept.
+	if _, perr := config.Parse([]byte(r.config("127.0.0.1:1", true))); perr == nil {
+		r.scheduler = true
+	} else if _, err := config.Parse([]byte(r.config("127.0.0.1:1", false))); err != nil {
+		return nil, fmt.Errorf("replica config: %w", err)
+	}
+	return r, nil
+}
+
+func (r *rig) close() {
+	if r.st != nil {
+		r.st.Close()
+	}
+	if r.cancel != nil {
+		r.cancel()
+	}
+	if r.drop != nil {
+		r.drop()
+	}
+	if r.dir != "" {
+		os.RemoveAll(r.dir)
+	}
+}
+
+// config is one replica's YAML. With scheduler, it sets the claim
+// scheduler's workers and the provider's token-endpoint rate.
+func (r *rig) config(addr string, scheduler bool) string {
+	o := r.opts
+	refresh := "{interval: 1s}"
+	var extra []string
+	if scheduler {
+		refresh = fmt.Sprintf("{interval: 1s, workers: %d}", o.Workers)
+		if rate, burst := o.providerRate(); rate > 0 {
+			extra = append(extra, fmt.Sprintf("refresh: {max_refresh_rate: %g, max_refresh_burst: %d}", rate, burst))
+		}
+	}
+	return fmt.Sprintf(`listen: %s
+public_url: http://%s
+database: %q
+dev: true
+log_level: warn
+token_cache_ttl: 0s
+refresh: %s
+vault: {keys_env: GRANTD_VAULT_KEYS}
+admin_key_env: GRANTD_ADMIN_KEY
+providers:
+  - %s
+integrations:
+  - {id: pax8, provider: pax8, client_id: %s, client_secret_env: GRANTD_STORM_CLIENT_SECRET, redirect_uri: %q}
+`, addr, addr, r.dsn, refresh, sandbox.ProviderYAML(sandbox.Pax8, r.ep, extra...), clientID, r.redir)
+}
+
+// scratchDatabase returns the DSN the replicas share: a SQLite file in dir,
+// or a fresh schema in the given PostgreSQL database, dropped by drop.
+func scratchDatabase(ctx context.Context, flagValue, dir string) (dsn, label string, drop func(), err error) {
+	if flagValue == "sqlite" || flagValue == "" {
+		return filepath.Join(dir, "grantd.db"), "SQLite (WAL)", func() {}, nil
+	}
+	u, err := url.Parse(flagValue)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", "", nil, errors.New("the database must be sqlite or a postgres:// URL")
+	}
+	db, err := sql.Open("pgx", flagValue)
+	if err != nil {
+		return "", "", nil, err
+	}
+	schema := "grantd_storm_" + strings.ToLower(rand.Text()[:10])
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		db.Close()
+		return "", "", nil, fmt.Errorf("create scratch schema: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), "PostgreSQL", func() {
+		db.ExecContext(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
+		db.Close()
+	}, nil
+}
+
+// serveOn serves h on a fresh loopback port until ctx is done.
+func serveOn(ctx context.Context, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	context.AfterFunc(ctx, func() { srv.Close() })
+	return "http://" + ln.Addr().String(), nil
+}
+
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// waitHealthy polls base's /healthz until it answers 200, for at most
+// 60 s, and returns when it did.
+func waitHealthy(ctx context.Context, base string, exited <-chan struct{}) (time.Time, error) {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return time.Now(), nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, ctx.Err()
+		case <-exited:
+			return time.Time{}, errors.New("the process exited")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return time.Time{}, errors.New("not healthy after 60 s")
+}

@@ -86,7 +86,8 @@ func probeSealed(ctx context.Context, st store.Store, kr *vault.Keyring) error {
 			return err
 		}
 	}
-	cs, err := st.ListConnections(ctx, store.ConnectionFilter{})
+	// One row is enough, and a large fleet must not be read whole.
+	cs, err := st.ListConnections(ctx, store.ConnectionFilter{Status: store.StatusActive, Limit: 1})
 	if err != nil {
 		return fmt.Errorf("list connections: %w", err)
 	}

@@ -447,6 +447,8 @@ type ConnectionFilter struct {
 	EndUserID string
 	// Tag matches connections whose Tags include it.
 	Tag string
+	// Limit, when positive, returns at most this many.
+	Limit int
 }
 
 // Store is grantd's persistence. Every method is safe for concurrent use.

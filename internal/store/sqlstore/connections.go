@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/grantd/grantd/internal/store"
@@ -97,9 +98,13 @@ func (db *DB) GetConnection(ctx context.Context, id string) (store.Connection, e
 // ListConnections returns the connections matching f, ordered by
 // CreatedAt, then ID.
 func (db *DB) ListConnections(ctx context.Context, f store.ConnectionFilter) ([]store.Connection, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+connectionCols+` FROM connections
+	q := `SELECT ` + connectionCols + ` FROM connections
 	WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR end_user_id = $3)
-	ORDER BY created_at, id`, f.TenantID, string(f.Status), f.EndUserID)
+	ORDER BY created_at, id`
+	if f.Limit > 0 && f.Tag == "" {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	rows, err := db.r.QueryContext(ctx, q, f.TenantID, string(f.Status), f.EndUserID)
 	cs, err := collectConnections("list connections", rows, err)
 	if err != nil || f.Tag == "" {
 		return cs, err
@@ -108,7 +113,7 @@ func (db *DB) ListConnections(ctx context.Context, f store.ConnectionFilter) ([]
 	// each engine's JSON functions.
 	out := cs[:0]
 	for _, c := range cs {
-		if slices.Contains(c.Tags, f.Tag) {
+		if slices.Contains(c.Tags, f.Tag) && (f.Limit <= 0 || len(out) < f.Limit) {
 			out = append(out, c)
 		}
 	}

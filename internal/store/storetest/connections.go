@@ -172,6 +172,8 @@ func testListConnections(t *testing.T, s store.Store) {
 		{store.ConnectionFilter{Status: store.StatusActive}, []string{"b1", "a1"}},
 		{store.ConnectionFilter{TenantID: "ta", Status: store.StatusNeedsReauth}, []string{"a2"}},
 		{store.ConnectionFilter{TenantID: "tb", Status: store.StatusRevoked}, nil},
+		{store.ConnectionFilter{Limit: 2}, []string{"a2", "b1"}},
+		{store.ConnectionFilter{Status: store.StatusActive, Limit: 1}, []string{"b1"}},
 	} {
 		list, err := s.ListConnections(ctx, tc.f)
 		if err != nil {

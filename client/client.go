@@ -125,6 +125,11 @@ func (c *Client) authorize(h http.Header) {
 // is nil). An answer of 300 or more is an [*Error]. It returns the
 // response headers for the few routes that answer in them.
 func (c *Client) call(ctx context.Context, method, target string, in, out any) (http.Header, error) {
+	return c.callWith(ctx, method, target, nil, in, out)
+}
+
+// callWith is call with extra request headers.
+func (c *Client) callWith(ctx context.Context, method, target string, extra http.Header, in, out any) (http.Header, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -136,6 +141,9 @@ func (c *Client) call(ctx context.Context, method, target string, in, out any) (
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return nil, fmt.Errorf("grantd: %w", err)
+	}
+	for k, v := range extra {
+		req.Header[k] = v
 	}
 	c.authorize(req.Header)
 	req.Header.Set("Accept", "application/json")

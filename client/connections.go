@@ -2,7 +2,10 @@ package grantd
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,13 +16,24 @@ type ListOptions struct {
 	// Status keeps only connections with this status ([StatusActive],
 	// [StatusNeedsReauth], [StatusRevoked]); empty keeps all.
 	Status string
+	// Tag keeps only connections whose tags include it; empty keeps all.
+	Tag string
+	// EndUserID keeps only connections made for this end user
+	// ([EndUser].ID); empty keeps all.
+	EndUserID string
 }
 
 // Connections lists the tenant's connections.
 func (c *Client) Connections(ctx context.Context, opts ListOptions) ([]Connection, error) {
 	target := c.endpoint("v1", "connections")
-	if opts.Status != "" {
-		target += "?" + url.Values{"status": {opts.Status}}.Encode()
+	q := url.Values{}
+	for k, v := range map[string]string{"status": opts.Status, "tag": opts.Tag, "end_user_id": opts.EndUserID} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if len(q) > 0 {
+		target += "?" + q.Encode()
 	}
 	var out struct {
 		Connections []Connection `json:"connections"`
@@ -140,6 +154,31 @@ func (c *Client) Reauthorize(ctx context.Context, connectionID, returnTo string)
 		ConnectionID:  connectionID,
 		ReturnTo:      returnTo,
 	})
+}
+
+// ConnectResultKey returns the key that signs the calling tenant's connect
+// results, the query parameters grantd adds to a connect session's
+// return_to: the Key of a [connectresult.Verifier]. Fetch it when needed
+// rather than storing it; it changes when the server's vault key does
+// (unless the server has GRANTD_CONNECT_RESULT_SECRET).
+//
+// [connectresult.Verifier]: https://pkg.go.dev/github.com/grantd/grantd/connectresult#Verifier
+func (c *Client) ConnectResultKey(ctx context.Context) ([]byte, error) {
+	var out struct {
+		Key       string `json:"key"`
+		Algorithm string `json:"algorithm"`
+	}
+	if _, err := c.call(ctx, http.MethodGet, c.endpoint("v1", "connect-result-key"), nil, &out); err != nil {
+		return nil, err
+	}
+	if out.Algorithm != "HMAC-SHA256" {
+		return nil, fmt.Errorf("grantd: connect result key: unknown algorithm %q", out.Algorithm)
+	}
+	key, err := base64.RawURLEncoding.DecodeString(out.Key)
+	if err != nil || len(key) == 0 {
+		return nil, errors.New("grantd: connect result key: not base64url")
+	}
+	return key, nil
 }
 
 // OpenAPI returns the server's OpenAPI 3.1 document, as JSON.

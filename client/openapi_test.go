@@ -91,9 +91,10 @@ var clientCalls = map[string]func(ctx context.Context, c *Client) error{
 		return err
 	},
 	"listConnections": func(ctx context.Context, c *Client) error {
-		_, err := c.Connections(ctx, ListOptions{Status: StatusNeedsReauth})
+		_, err := c.Connections(ctx, ListOptions{Status: StatusNeedsReauth, Tag: "eu", EndUserID: "u1"})
 		return err
 	},
+	"getConnectResultKey": func(ctx context.Context, c *Client) error { _, err := c.ConnectResultKey(ctx); return err },
 	"createConnection": func(ctx context.Context, c *Client) error {
 		_, err := c.CreateConnection(ctx, "int_1", nil)
 		return err
@@ -210,6 +211,10 @@ func TestClientCoversOpenAPI(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.Method == http.MethodDelete && !strings.HasPrefix(r.URL.Path, "/v1/tenants/ten_1") {
 			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if r.URL.Path == "/v1/connect-result-key" {
+			w.Write([]byte(`{"key":"a2V5","algorithm":"HMAC-SHA256"}`))
 			return
 		}
 		w.Write([]byte(`{"result":{}}`))

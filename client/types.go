@@ -30,6 +30,22 @@ type Connection struct {
 	ConnectedAt          time.Time `json:"connected_at,omitzero"`
 	Version              int64     `json:"version"`
 	LastError            string    `json:"last_error,omitempty"`
+	// RequestedScopes are the scopes the authorization asked for; Scopes
+	// are those the provider granted.
+	RequestedScopes []string `json:"requested_scopes,omitempty"`
+	// EndUser and Tags are what the connect session that made the
+	// connection said about it.
+	EndUser EndUser  `json:"end_user,omitzero"`
+	Tags    []string `json:"tags,omitempty"`
+}
+
+// EndUser is the application's own user a connection is for. grantd only
+// stores it, returns it and sends it in webhooks; each field is at most 256
+// bytes without control characters.
+type EndUser struct {
+	ID          string `json:"id,omitempty"`
+	Email       string `json:"email,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
 }
 
 // Token is a valid access token for a connection. Its String and
@@ -60,6 +76,10 @@ type ConnectSessionRequest struct {
 	ReturnTo           string `json:"return_to,omitempty"`
 	ConnectionID       string `json:"connection_id,omitempty"`
 	AllowAccountChange bool   `json:"allow_account_change,omitempty"`
+	// EndUser and Tags are stored on the connection the link makes (up to
+	// 20 distinct tags); [ListOptions] filters by them.
+	EndUser EndUser  `json:"end_user,omitzero"`
+	Tags    []string `json:"tags,omitempty"`
 }
 
 // ConnectSession is a connect link. URL is shown once: send the tenant's
@@ -220,12 +240,15 @@ type MappingLink struct {
 
 // Action is one typed call grantd can make on a provider's API.
 type Action struct {
-	Name         string          `json:"name"`
-	Provider     string          `json:"provider"`
-	Description  string          `json:"description"`
-	Method       string          `json:"method"`
-	Path         string          `json:"path"`
-	Paged        bool            `json:"paged"`
+	Name        string `json:"name"`
+	Provider    string `json:"provider"`
+	Description string `json:"description"`
+	Method      string `json:"method"`
+	Path        string `json:"path"`
+	Paged       bool   `json:"paged"`
+	// Idempotent marks a write action that takes an idempotency key
+	// ([RunOptions.IdempotencyKey]).
+	Idempotent   bool            `json:"idempotent,omitempty"`
 	InputSchema  json.RawMessage `json:"input_schema"`
 	OutputSchema json.RawMessage `json:"output_schema"`
 }

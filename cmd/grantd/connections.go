@@ -47,6 +47,7 @@ func cmdConnections(ctx context.Context, e *env, args []string) error {
 	rf := addRemoteFlags(fs, e)
 	output := rf.addOutputFlag(fs)
 	status := fs.String("status", "", "only connections with this status: "+strings.Join(connectionStatuses, ", "))
+	tag := fs.String("tag", "", "only connections with this tag")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -65,7 +66,7 @@ func cmdConnections(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	list, err := c.Connections(ctx, grantd.ListOptions{Status: *status})
+	list, err := c.Connections(ctx, grantd.ListOptions{Status: *status, Tag: *tag})
 	if err != nil {
 		return err
 	}
@@ -76,8 +77,8 @@ func cmdConnections(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e.stdout, list)
 	}
 	if len(list) == 0 {
-		if *status != "" {
-			fmt.Fprintf(e.stdout, "no %s connections\n", *status)
+		if *status != "" || *tag != "" {
+			fmt.Fprintln(e.stdout, "no connections match")
 			return nil
 		}
 		fmt.Fprintln(e.stdout, "no connections (create one with: grantd connect --provider pax8)")

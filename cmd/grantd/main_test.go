@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -117,7 +118,8 @@ func TestRemoteCommands(t *testing.T) {
 	var stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		code := run(t.Context(), []string{"connect", "--provider", "pax8", "--timeout", "30s"},
+		code := run(t.Context(), []string{"connect", "--provider", "pax8", "--timeout", "30s",
+			"--tag", "eu", "--tag", "gold", "--end-user-id", "u-7", "--end-user-email", "ops@example-app.test"},
 			&env{stdout: pw, stderr: &stderr, getenv: func(k string) string { return vars[k] }})
 		pw.Close()
 		done <- code
@@ -149,6 +151,16 @@ func TestRemoteCommands(t *testing.T) {
 	code, stdout, errOut := runCmd(t, vars, "connections")
 	if code != 0 || !strings.Contains(stdout, conn.ID) || !strings.Contains(stdout, "active") {
 		t.Errorf("connections = %d\n%s%s; want a table row for %s", code, stdout, errOut, conn.ID)
+	}
+	code, stdout, errOut = runCmd(t, vars, "connections", "--tag", "gold", "--json")
+	var tagged []grantd.Connection
+	if code != 0 || json.Unmarshal([]byte(stdout), &tagged) != nil || len(tagged) != 1 || tagged[0].ID != conn.ID ||
+		!slices.Equal(tagged[0].Tags, []string{"eu", "gold"}) || tagged[0].EndUser != (grantd.EndUser{ID: "u-7", Email: "ops@example-app.test"}) {
+		t.Errorf("connections --tag gold = %d %q %s; want %s with its tags and end user", code, stdout, errOut, conn.ID)
+	}
+	code, stdout, _ = runCmd(t, vars, "connections", "--tag", "silver")
+	if code != 0 || strings.TrimSpace(stdout) != "no connections match" {
+		t.Errorf("connections --tag silver = %d %q, want none", code, stdout)
 	}
 	code, stdout, errOut = runCmd(t, vars, "token", conn.ID, "--json")
 	var tok grantd.Token

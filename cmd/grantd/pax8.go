@@ -54,6 +54,10 @@ var pax8Verbs = []pax8Verb{
 	{"invoices", "items", "pax8.list_invoice_items", []string{"invoice_id"}, []string{"id", "companyName", "productName", "quantity", "total"}},
 }
 
+// pax8Writes are the verbs whose actions are writes, which take an
+// idempotency key.
+var pax8Writes = []string{"create", "update", "cancel"}
+
 func pax8Usage() string {
 	var b strings.Builder
 	b.WriteString("grantd pax8 <resource> <verb> [ARGS] [--connection ID] [flags]\n")
@@ -86,6 +90,7 @@ func cmdPax8(ctx context.Context, e *env, args []string) error {
 	page := fs.Int("page", -1, "page number, from 0 (lists)")
 	size := fs.Int("size", 0, "page size, 1 to 200 (lists)")
 	input := fs.String("input", "", `extra action input as a JSON object, e.g. '{"status":"Active"}'`)
+	key := fs.String("idempotency-key", "", "write verbs: do the write at most once for this key (a repeat within 24 hours gets the first answer)")
 	fs.Usage = func() {
 		fmt.Fprint(e.stderr, "usage: "+pax8Usage()+"\nflags:\n")
 		fs.PrintDefaults()
@@ -125,6 +130,9 @@ func cmdPax8(ctx context.Context, e *env, args []string) error {
 		in[name] = pos[2+j]
 	}
 	list := strings.Contains(v.action, ".list_")
+	if *key != "" && !slices.Contains(pax8Writes, v.verb) {
+		return usagef("--idempotency-key applies to the write verbs only: %s", strings.Join(pax8Writes, ", "))
+	}
 	if !list && (*all || *page >= 0 || *size != 0) {
 		return usagef("--all, --page and --size apply to lists only")
 	}
@@ -147,8 +155,20 @@ func cmdPax8(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	run := func(in map[string]any) (json.RawMessage, error) {
-		var out json.RawMessage
-		if err := c.RunAction(ctx, *conn, v.action, in, &out); err != nil {
+		var (
+			out json.RawMessage
+			err error
+		)
+		if *key == "" {
+			err = c.RunAction(ctx, *conn, v.action, in, &out)
+		} else {
+			var replayed bool
+			replayed, err = c.RunActionWithKey(ctx, *conn, v.action, *key, in, &out)
+			if replayed {
+				fmt.Fprintln(e.stderr, "replayed: the answer of the first request with this --idempotency-key; Pax8 was not called again")
+			}
+		}
+		if err != nil {
 			return nil, needsTenant(err, *conn)
 		}
 		return out, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"log/slog"
 	"net/http/httptest"
@@ -28,7 +29,7 @@ func pax8Server(t *testing.T) map[string]string {
 	conn := e.Connect(t, tenantID, testenv.Partner)
 	_, otherKey := e.Tenant(t, "other")
 	log := slog.New(slog.NewTextHandler(t.Output(), nil))
-	r, err := action.New(action.Options{Tokens: e.Broker, Providers: e.Providers, Logger: log})
+	r, err := action.New(action.Options{Tokens: e.Broker, Providers: e.Providers, Store: e.Store, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,3 +131,33 @@ func TestProgressBar(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestPax8IdempotencyKey: a write verb with --idempotency-key runs once; the
+// repeat prints the first answer and says it was replayed; a read verb
+// refuses the flag.
+func TestPax8IdempotencyKey(t *testing.T) {
+	vars := pax8Server(t)
+	body := `{"company":{"name":"Keyed Co","phone":"+1 555 0100","website":"https://test.example","address":{"street":"1 Main St","city":"Denver","postalCode":"80202","country":"US","stateOrProvince":"CO"},"billOnBehalfOfEnabled":false,"selfServiceAllowed":false,"orderApprovalRequired":false}}`
+	var ids []string
+	for i, wantReplay := range []bool{false, true} {
+		code, stdout, stderr := runCmd(t, vars, "pax8", "companies", "create", "--input", body, "--idempotency-key", "cli-1", "--output", "json")
+		var got struct{ ID string }
+		if code != 0 || json.Unmarshal([]byte(stdout), &got) != nil || got.ID == "" {
+			t.Fatalf("call %d: companies create = exit %d %q %s", i, code, stdout, stderr)
+		}
+		if strings.Contains(stderr, "replayed") != wantReplay {
+			t.Errorf("call %d: stderr %q, want replayed %v", i, stderr, wantReplay)
+		}
+		ids = append(ids, got.ID)
+	}
+	if ids[0] != ids[1] {
+		t.Errorf("the repeat created company %s, want the first answer %s", ids[1], ids[0])
+	}
+	other := strings.Replace(body, "Keyed Co", "Other Co", 1)
+	if code, _, stderr := runCmd(t, vars, "pax8", "companies", "create", "--input", other, "--idempotency-key", "cli-1"); code != 1 || !strings.Contains(stderr, "idempotency_key_reused") {
+		t.Errorf("the key with another input = exit %d %q, want 1 with idempotency_key_reused", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, vars, "pax8", "companies", "list", "--idempotency-key", "k"); code != 2 || !strings.Contains(stderr, "write verbs") {
+		t.Errorf("--idempotency-key on a list = exit %d %q, want 2 naming the write verbs", code, stderr)
+	}
+}

@@ -65,6 +65,11 @@ func cmdConnect(ctx context.Context, e *env, args []string) error {
 	reauth := fs.String("connection", "", "reauthorize this connection (instead of --provider): a ReAuthorize link")
 	returnTo := fs.String("return-to", "", "URL the user is sent back to after connecting (must be allow-listed)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for the connection")
+	var tags stringList
+	fs.Var(&tags, "tag", "label the connection with this tag (repeatable)")
+	var endUser grantd.EndUser
+	fs.StringVar(&endUser.ID, "end-user-id", "", "your application's user the connection is for (stored on it)")
+	fs.StringVar(&endUser.Email, "end-user-email", "", "that user's email (stored on the connection)")
 	output := rf.addOutputFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -93,10 +98,11 @@ func cmdConnect(ctx context.Context, e *env, args []string) error {
 		seen[conn.ID] = conn.Version
 	}
 	var s grantd.ConnectSession
-	if *reauth != "" {
+	if *reauth != "" && len(tags) == 0 && endUser == (grantd.EndUser{}) {
 		s, err = c.Reauthorize(ctx, *reauth, *returnTo)
 	} else {
-		s, err = c.CreateConnectSession(ctx, grantd.ConnectSessionRequest{Provider: *providerName, IntegrationID: *integrationID, ReturnTo: *returnTo})
+		s, err = c.CreateConnectSession(ctx, grantd.ConnectSessionRequest{Provider: *providerName, IntegrationID: *integrationID,
+			ConnectionID: *reauth, ReturnTo: *returnTo, EndUser: endUser, Tags: tags})
 	}
 	if err != nil {
 		return err

@@ -10,9 +10,13 @@
 //	c, err := grantd.NewClient("https://grantd.example.com", os.Getenv("GRANTD_API_KEY"))
 //	tok, err := c.Token(ctx, connectionID)
 //	if grantd.IsNeedsReauth(err) {
-//		// send the tenant a ReAuthorize link: c.CreateConnectSession(ctx,
-//		// grantd.ConnectSessionRequest{ConnectionID: connectionID})
+//		// send the tenant a ReAuthorize link: c.Reauthorize(ctx, connectionID, returnTo)
 //	}
+//
+// examples/app in the repository is a whole application on the client:
+// connect sessions labelled with end users and tags, signed results
+// verified with package connectresult ([Client.ConnectResultKey]), Pax8
+// through the proxy, and needs_reauth.
 //
 // Every route of the API (internal/api/openapi.yaml, also served at
 // /v1/openapi.json) has a method; a test keeps the two equal. Errors the
@@ -25,8 +29,7 @@
 // grantd's proxy with one connection's token, so that a vendor client built
 // on an *http.Client works unchanged:
 //
-//	p, err := c.Proxy(ctx, connectionID)
-//	companies := pax8.NewClient(p).Companies
+//	companies := pax8.NewClient(c.Proxy(connectionID)).Companies
 //
 // A Client is safe for concurrent use. It never logs, and its errors and
 // String never contain the API key or a token.

@@ -44,6 +44,10 @@ type Options struct {
 	// AccessLog turns on server.access_log and info logging (load
 	// commands measuring its cost).
 	AccessLog bool
+	// ReturnToAllow is grantd's return_to_allow: the URL prefixes a
+	// connect session may send the user back to (an application under
+	// test on loopback, say).
+	ReturnToAllow []string
 	// Progress, when set, receives one line per start-up step, so that a
 	// first run (which compiles for a while) says what it is doing.
 	Progress io.Writer
@@ -133,6 +137,7 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 		return nil, err
 	}
 	cfg.Server.AccessLog = o.AccessLog
+	cfg.ReturnToAllow = o.ReturnToAllow
 	in := cfg.Integrations[0]
 	d.Sandbox.RegisterClient(sandbox.Pax8, sandbox.Client{
 		ID:           in.ClientID,

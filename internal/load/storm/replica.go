@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/grantd/grantd/internal/load/fleet"
 )
 
 // clockTicks is the kernel's USER_HZ, the unit of utime and stime in
@@ -44,7 +46,7 @@ type ReplicaStats struct {
 // startReplica starts grantd serve with the rig's config and waits until
 // it is healthy.
 func (r *rig) startReplica(ctx context.Context, name string) (*replica, error) {
-	addr, err := freeLoopbackAddr()
+	addr, err := fleet.FreeLoopbackAddr()
 	if err != nil {
 		return nil, err
 	}

@@ -3,22 +3,16 @@ package storm
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the scratch schema
-
 	"github.com/grantd/grantd/internal/config"
+	"github.com/grantd/grantd/internal/load/fleet"
 	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/store/sqlstore"
 	"github.com/grantd/grantd/internal/vault"
@@ -63,7 +57,7 @@ func newRig(ctx context.Context, o Options) (_ *rig, err error) {
 	if r.dir, err = os.MkdirTemp("", "grantd-storm-"); err != nil {
 		return nil, err
 	}
-	if r.dsn, r.label, r.drop, err = scratchDatabase(ctx, o.Database, r.dir); err != nil {
+	if r.dsn, r.label, r.drop, err = fleet.ScratchDatabase(ctx, o.Database, r.dir); err != nil {
 		return nil, err
 	}
 	// Pax8 strict (rotation on, reuse interval 0), with the latency and
@@ -76,7 +70,7 @@ func newRig(ctx context.Context, o Options) (_ *rig, err error) {
 	if r.sb, err = sandbox.New(sandbox.Options{Pax8: st}); err != nil {
 		return nil, err
 	}
-	if r.sbURL, err = serveOn(ctx, r.sb.Handler()); err != nil {
+	if r.sbURL, err = fleet.ServeOn(ctx, r.sb.Handler()); err != nil {
 		return nil, err
 	}
 	r.sb.SetBaseURL(r.sbURL)
@@ -152,55 +146,6 @@ providers:
 integrations:
   - {id: pax8, provider: pax8, client_id: %s, client_secret_env: GRANTD_STORM_CLIENT_SECRET, redirect_uri: %q}
 `, addr, addr, r.dsn, refresh, sandbox.ProviderYAML(sandbox.Pax8, r.ep, extra...), clientID, r.redir)
-}
-
-// scratchDatabase returns the DSN the replicas share: a SQLite file in dir,
-// or a fresh schema in the given PostgreSQL database, dropped by drop.
-func scratchDatabase(ctx context.Context, flagValue, dir string) (dsn, label string, drop func(), err error) {
-	if flagValue == "sqlite" || flagValue == "" {
-		return filepath.Join(dir, "grantd.db"), "SQLite (WAL)", func() {}, nil
-	}
-	u, err := url.Parse(flagValue)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", "", nil, errors.New("the database must be sqlite or a postgres:// URL")
-	}
-	db, err := sql.Open("pgx", flagValue)
-	if err != nil {
-		return "", "", nil, err
-	}
-	schema := "grantd_storm_" + strings.ToLower(rand.Text()[:10])
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		db.Close()
-		return "", "", nil, fmt.Errorf("create scratch schema: %w", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), "PostgreSQL", func() {
-		db.ExecContext(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
-		db.Close()
-	}, nil
-}
-
-// serveOn serves h on a fresh loopback port until ctx is done.
-func serveOn(ctx context.Context, h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	context.AfterFunc(ctx, func() { srv.Close() })
-	return "http://" + ln.Addr().String(), nil
-}
-
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // waitHealthy polls base's /healthz until it answers 200, for at most

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/grantd/grantd/internal/table"
 	"maps"
 	"slices"
 	"strconv"
@@ -84,16 +85,16 @@ func cmdConnections(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "no connections (create one with: grantd connect --provider pax8)")
 		return nil
 	}
-	t := newTable(e.stdout, "ID", "PROVIDER", "INTEGRATION", "STATUS", "EMAIL", "ACCESS EXPIRES", "CONNECTED", "LAST ERROR")
+	t := table.New(e.stdout, "ID", "PROVIDER", "INTEGRATION", "STATUS", "EMAIL", "ACCESS EXPIRES", "CONNECTED", "LAST ERROR")
 	reauth := 0
 	for _, conn := range list {
-		t.row(conn.ID, conn.Provider, conn.IntegrationID, conn.Status, conn.Email,
-			formatTime(conn.AccessExpiresAt), formatTime(conn.ConnectedAt), oneLine(conn.LastError, 60))
+		t.Row(conn.ID, conn.Provider, conn.IntegrationID, conn.Status, conn.Email,
+			table.Time(conn.AccessExpiresAt), table.Time(conn.ConnectedAt), oneLine(conn.LastError, 60))
 		if conn.Status == grantd.StatusNeedsReauth {
 			reauth++
 		}
 	}
-	if err := t.flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	if reauth > 0 {
@@ -194,11 +195,11 @@ func cmdEvents(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "no events")
 		return nil
 	}
-	t := newTable(e.stdout, "TIME", "EVENT", "DETAIL")
+	t := table.New(e.stdout, "TIME", "EVENT", "DETAIL")
 	for _, ev := range events {
-		t.row(ev.CreatedAt.Local().Format(time.DateTime), ev.Kind, oneLine(ev.Detail, 100))
+		t.Row(ev.CreatedAt.Local().Format(time.DateTime), ev.Kind, oneLine(ev.Detail, 100))
 	}
-	return t.flush()
+	return t.Flush()
 }
 
 func cmdDisconnect(ctx context.Context, e *env, args []string) error {
@@ -278,10 +279,10 @@ func cmdIntegrationsList(ctx context.Context, e *env, args []string) error {
 		}
 		return writeJSON(e.stdout, list)
 	}
-	t := newTable(e.stdout, "ID", "PROVIDER", "NAME", "OWNER", "DEFAULT", "CLIENT ID", "SCOPES", "CREATED")
+	t := table.New(e.stdout, "ID", "PROVIDER", "NAME", "OWNER", "DEFAULT", "CLIENT ID", "SCOPES", "CREATED")
 	for _, in := range list {
-		t.row(in.ID, in.Provider, in.Name, in.Owner, strconv.FormatBool(in.IsDefault), in.ClientID,
-			strings.Join(in.Scopes, " "), formatTime(in.CreatedAt))
+		t.Row(in.ID, in.Provider, in.Name, in.Owner, strconv.FormatBool(in.IsDefault), in.ClientID,
+			strings.Join(in.Scopes, " "), table.Time(in.CreatedAt))
 	}
-	return t.flush()
+	return t.Flush()
 }

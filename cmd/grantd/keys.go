@@ -12,6 +12,7 @@ import (
 	"github.com/grantd/grantd/internal/rotate"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/store/sqlstore"
+	"github.com/grantd/grantd/internal/table"
 	"github.com/grantd/grantd/internal/vault"
 )
 
@@ -96,7 +97,7 @@ func keysRewrap(ctx context.Context, e *env, args []string) error {
 			"replicas": live(replicas), "forced": *force})
 	}
 	fmt.Fprintf(e.stdout, "primary key %d; resealed %d values\n", rep.Primary, rep.Resealed)
-	tbl := newTable(e.stdout, "KEY", "BEFORE", "AFTER")
+	tbl := table.New(e.stdout, "KEY", "BEFORE", "AFTER")
 	ids := map[uint32]bool{}
 	for id := range before {
 		ids[id] = true
@@ -105,9 +106,9 @@ func keysRewrap(ctx context.Context, e *env, args []string) error {
 		ids[id] = true
 	}
 	for _, id := range slices.Sorted(maps.Keys(ids)) {
-		tbl.row(fmt.Sprint(id), fmt.Sprint(before[id]), fmt.Sprint(rep.ByKey[id]))
+		tbl.Row(fmt.Sprint(id), fmt.Sprint(before[id]), fmt.Sprint(rep.ByKey[id]))
 	}
-	if err := tbl.flush(); err != nil {
+	if err := tbl.Flush(); err != nil {
 		return err
 	}
 	if err := printReplicas(e, replicas, rep.Primary); err != nil {
@@ -163,12 +164,12 @@ func printReplicas(e *env, rs []rotate.ReplicaStatus, primary uint32) error {
 	if len(running) == 0 {
 		return nil
 	}
-	tbl := newTable(e.stdout, "REPLICA", "HOST", "PID", "VERSION", "KEYS", "PRIMARY", "SEEN")
+	tbl := table.New(e.stdout, "REPLICA", "HOST", "PID", "VERSION", "KEYS", "PRIMARY", "SEEN")
 	for _, r := range running {
-		tbl.row(r.Owner, r.Hostname, fmt.Sprint(r.PID), r.Version, rotate.FormatKeyIDs(r.KeyIDs), fmt.Sprint(r.Primary),
+		tbl.Row(r.Owner, r.Hostname, fmt.Sprint(r.PID), r.Version, rotate.FormatKeyIDs(r.KeyIDs), fmt.Sprint(r.Primary),
 			fmt.Sprintf("%ds ago", r.SeenAgoSeconds))
 	}
-	if err := tbl.flush(); err != nil {
+	if err := tbl.Flush(); err != nil {
 		return err
 	}
 	for _, r := range running {

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/grantd/grantd/internal/table"
 	"io"
 	"os"
 	"path/filepath"
@@ -210,11 +211,11 @@ func printMappings(w io.Writer, res grantd.OrgMappings, output string) error {
 		cw.Flush()
 		return cw.Error()
 	}
-	t := newTable(w, "STATE", "COMPANY ID", "COMPANY", "ORG ID", "ORGANISATION", "SCORE")
+	t := table.New(w, "STATE", "COMPANY ID", "COMPANY", "ORG ID", "ORGANISATION", "SCORE")
 	for _, r := range rows {
-		t.row(r.state, r.companyID, r.company, r.orgID, r.org, r.score)
+		t.Row(r.state, r.companyID, r.company, r.orgID, r.org, r.score)
 	}
-	if err := t.flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "%d mapped, %d suggested, %d companies and %d organisations unmapped\n",

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"text/tabwriter"
-	"time"
 )
 
 // writeJSON prints v as indented JSON followed by a newline.
@@ -18,36 +15,6 @@ func writeJSON(w io.Writer, v any) error {
 		return fmt.Errorf("write json: %w", err)
 	}
 	return nil
-}
-
-// table prints rows under a header, in aligned columns.
-type table struct {
-	tw *tabwriter.Writer
-}
-
-func newTable(w io.Writer, header ...string) *table {
-	t := &table{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
-	t.row(header...)
-	return t
-}
-
-func (t *table) row(cells ...string) {
-	for i, c := range cells {
-		if c == "" {
-			cells[i] = "-"
-		}
-	}
-	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
-}
-
-func (t *table) flush() error { return t.tw.Flush() }
-
-// formatTime prints t in UTC to the second, or "" for the zero time.
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }
 
 // isTerminal reports whether w is a character device, such as a terminal.

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/grantd/grantd/internal/table"
 	"io"
 	"slices"
 	"strconv"
@@ -325,15 +326,15 @@ func printResult(w io.Writer, format string, columns []string, res json.RawMessa
 	for i, c := range columns {
 		header[i] = strings.ToUpper(c)
 	}
-	t := newTable(w, header...)
+	t := table.New(w, header...)
 	for _, r := range rows {
 		rec := make([]string, len(columns))
 		for i, c := range columns {
 			rec[i] = cell(r[c])
 		}
-		t.row(rec...)
+		t.Row(rec...)
 	}
-	return t.flush()
+	return t.Flush()
 }
 
 func cell(v any) string {

@@ -15,6 +15,7 @@ import (
 
 	grantd "github.com/grantd/grantd/client"
 	"github.com/grantd/grantd/internal/reconcile"
+	"github.com/grantd/grantd/internal/table"
 )
 
 // cmdPax8Reconcile is "grantd pax8 reconcile --period YYYY-MM
@@ -94,13 +95,13 @@ func cmdPax8Reconcile(ctx context.Context, e *env, args []string) error {
 		cw.Flush()
 		return cw.Error()
 	}
-	t := newTable(e.stdout, "CATEGORY", "COMPANY", "PRODUCT", "SEATS SUB/CHG/BILL", "CHARGED", "BILLED", "AT STAKE")
+	t := table.New(e.stdout, "CATEGORY", "COMPANY", "PRODUCT", "SEATS SUB/CHG/BILL", "CHARGED", "BILLED", "AT STAKE")
 	for _, l := range lines {
-		t.row(string(l.Category), cmpOr(l.CompanyName, l.CompanyID, l.OrgID), cmpOr(l.ProductName, l.ProductKey, l.ProductID),
+		t.Row(string(l.Category), cmpOr(l.CompanyName, l.CompanyID, l.OrgID), cmpOr(l.ProductName, l.ProductKey, l.ProductID),
 			l.SubscriptionQuantity.String()+"/"+l.ChargedQuantity.String()+"/"+l.BilledQuantity.String(),
 			l.Charged.Amount.StringFixed(2), l.Billed.Amount.StringFixed(2), l.AtStake.Amount.StringFixed(2))
 	}
-	if err := t.flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "\n%s %s: charged %s, billed %s, margin %s, at stake %s\n", period, rep.Currency,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/grantd/grantd/internal/table"
 	"io"
 	"strings"
 	"time"
@@ -108,12 +109,12 @@ func cmdConnect(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if format != "json" {
-		fmt.Fprintf(e.stdout, "Open this URL in a browser to connect (valid until %s):\n\n  %s\n\n", formatTime(s.ExpiresAt), s.URL)
+		fmt.Fprintf(e.stdout, "Open this URL in a browser to connect (valid until %s):\n\n  %s\n\n", table.Time(s.ExpiresAt), s.URL)
 	} else {
 		fmt.Fprintf(e.stderr, "open %s\n", s.URL)
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, *timeout,
-		fmt.Errorf("gave up after --timeout %s; the link stays valid until %s", *timeout, formatTime(s.ExpiresAt)))
+		fmt.Errorf("gave up after --timeout %s; the link stays valid until %s", *timeout, table.Time(s.ExpiresAt)))
 	defer cancel()
 	conn, err := waitForConnection(ctx, c, s.IntegrationID, seen, newProgress(e.stderr))
 	if err != nil {

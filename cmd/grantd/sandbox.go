@@ -14,6 +14,7 @@ import (
 
 	"github.com/grantd/grantd/internal/provider"
 	"github.com/grantd/grantd/internal/sandbox"
+	"github.com/grantd/grantd/internal/table"
 )
 
 func cmdSandbox(ctx context.Context, e *env, args []string) error {
@@ -152,23 +153,23 @@ func printSandbox(e *env, sb *sandbox.Server, pax8 sandbox.Settings, clientID st
 	for _, name := range personalities {
 		ep := sb.Endpoints(name)
 		fmt.Fprintf(w, "\n%s personality:\n", name)
-		t := newTable(w, "  ENDPOINT", "URL")
+		t := table.New(w, "  ENDPOINT", "URL")
 		for _, row := range [][2]string{
 			{"issuer", ep.Issuer}, {"authorize", ep.AuthorizeURL}, {"token", ep.TokenURL},
 			{"userinfo", ep.UserinfoURL}, {"jwks", ep.JWKSURL}, {"revocation", ep.RevocationURL}, {"discovery", ep.DiscoveryURL},
 			{"api base", ep.APIBaseURL}, {"api token", ep.APITokenURL},
 		} {
 			if row[1] != "" {
-				t.row("  "+row[0], row[1])
+				t.Row("  "+row[0], row[1])
 			}
 		}
-		t.flush()
+		t.Flush()
 		if accounts := sandbox.AccountsOf(name); len(accounts) > 0 {
-			t = newTable(w, "  USERNAME", "PASSWORD", "KIND", "NAME")
+			t = table.New(w, "  USERNAME", "PASSWORD", "KIND", "NAME")
 			for _, a := range accounts {
-				t.row("  "+a.Username, a.Password, a.Kind, a.Name+" ("+a.Company+")")
+				t.Row("  "+a.Username, a.Password, a.Kind, a.Name+" ("+a.Company+")")
 			}
-			t.flush()
+			t.Flush()
 		}
 	}
 	if len(snippets) > 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/grantd/grantd/internal/store/sqlstore"
+	"github.com/grantd/grantd/internal/table"
 	"github.com/grantd/grantd/internal/tenant"
 )
 
@@ -69,11 +70,11 @@ func cmdTenants(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintln(e.stdout, "no tenants (create one with: grantd tenants create NAME)")
 			return nil
 		}
-		tbl := newTable(e.stdout, "ID", "NAME", "CREATED")
+		tbl := table.New(e.stdout, "ID", "NAME", "CREATED")
 		for _, t := range ts {
-			tbl.row(t.ID, t.Name, formatTime(t.CreatedAt))
+			tbl.Row(t.ID, t.Name, table.Time(t.CreatedAt))
 		}
-		return tbl.flush()
+		return tbl.Flush()
 	}
 
 	t, key, err := tenant.Create(ctx, st, pos[0], time.Now())

@@ -10,6 +10,7 @@ import (
 	"github.com/grantd/grantd/internal/app"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/store/sqlstore"
+	"github.com/grantd/grantd/internal/table"
 	"github.com/grantd/grantd/internal/tenant"
 )
 
@@ -104,11 +105,11 @@ func cmdTenantKeys(ctx context.Context, e *env, args []string) error {
 		}
 		return writeJSON(e.stdout, out)
 	}
-	tbl := newTable(e.stdout, "ID", "NAME", "PREFIX", "CREATED", "LAST USED", "EXPIRES")
+	tbl := table.New(e.stdout, "ID", "NAME", "PREFIX", "CREATED", "LAST USED", "EXPIRES")
 	for _, k := range ks {
-		tbl.row(k.ID, k.Name, k.Prefix, formatTime(k.CreatedAt), formatTime(k.LastUsedAt), formatTime(k.ExpiresAt))
+		tbl.Row(k.ID, k.Name, k.Prefix, table.Time(k.CreatedAt), table.Time(k.LastUsedAt), table.Time(k.ExpiresAt))
 	}
-	return tbl.flush()
+	return tbl.Flush()
 }
 
 func keyMap(k store.APIKey) map[string]any {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	grantd "github.com/grantd/grantd/client"
+	"github.com/grantd/grantd/internal/table"
 	"strconv"
 )
 
@@ -44,7 +45,7 @@ func cmdWebhooks(ctx context.Context, e *env, args []string) error {
 		if rf.asJSON {
 			return writeJSON(e.stdout, d)
 		}
-		fmt.Fprintf(e.stdout, "%s is %s again, due %s\n", d.ID, d.State, formatTime(d.NextAttemptAt))
+		fmt.Fprintf(e.stdout, "%s is %s again, due %s\n", d.ID, d.State, table.Time(d.NextAttemptAt))
 		return nil
 	}
 	if len(pos) > 0 {
@@ -80,9 +81,9 @@ func cmdWebhooks(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "no webhook deliveries")
 		return nil
 	}
-	t := newTable(e.stdout, "ID", "EVENT", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "CREATED")
+	t := table.New(e.stdout, "ID", "EVENT", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "CREATED")
 	for _, d := range all {
-		t.row(d.ID, d.EventType, d.State, strconv.Itoa(d.Attempts), formatTime(d.NextAttemptAt), d.LastError, formatTime(d.CreatedAt))
+		t.Row(d.ID, d.EventType, d.State, strconv.Itoa(d.Attempts), table.Time(d.NextAttemptAt), d.LastError, table.Time(d.CreatedAt))
 	}
-	return t.flush()
+	return t.Flush()
 }

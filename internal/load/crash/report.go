@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/grantd/grantd/internal/table"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 )
 
@@ -22,17 +22,17 @@ func PrintReport(w io.Writer, rep *Report, bin string) error {
 	} else {
 		fmt.Fprintf(w, "RT-04: replica A killed (SIGKILL) inside a refresh, %d trials per point and leeway, on %s (%s)\n", rep.TrialsPerCase, rep.Database, bin)
 	}
-	tb := newTable(w, "point", "leeway", "trials", "recovered", "flagged", "corrupt", "reuse", "refreshes A/B", "settle p50 ms", "settle max ms", "want", "result")
+	tb := table.New(w, "point", "leeway", "trials", "recovered", "flagged", "corrupt", "reuse", "refreshes A/B", "settle p50 ms", "settle max ms", "want", "result")
 	for _, cc := range rep.Cases {
 		result := "ok"
 		if !cc.Passed {
 			result = "FAIL"
 		}
-		tb.row(cc.Point, cc.Leeway, strconv.Itoa(cc.Trials), strconv.Itoa(cc.Recovered), strconv.Itoa(cc.Flagged), strconv.Itoa(cc.Corrupt),
+		tb.Row(cc.Point, cc.Leeway, strconv.Itoa(cc.Trials), strconv.Itoa(cc.Recovered), strconv.Itoa(cc.Flagged), strconv.Itoa(cc.Corrupt),
 			strconv.Itoa(cc.ReuseDetected), fmt.Sprintf("%d/%d", cc.RefreshesByA, cc.RefreshesByB),
 			fmt.Sprintf("%.0f", cc.SettleP50Ms), fmt.Sprintf("%.0f", cc.SettleMaxMs), cc.Want, result)
 	}
-	if err := tb.flush(); err != nil {
+	if err := tb.Flush(); err != nil {
 		return err
 	}
 	for _, cc := range rep.Cases {
@@ -149,33 +149,4 @@ func (l *refreshLog) times(rt string) []time.Time {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.byToken[rt])
-}
-
-// table prints rows under a header, in aligned columns; an empty cell
-// shows as "-".
-type table struct{ tw *tabwriter.Writer }
-
-func newTable(w io.Writer, header ...string) *table {
-	t := &table{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
-	t.row(header...)
-	return t
-}
-
-func (t *table) row(cells ...string) {
-	for i, c := range cells {
-		if c == "" {
-			cells[i] = "-"
-		}
-	}
-	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
-}
-
-func (t *table) flush() error { return t.tw.Flush() }
-
-// formatTime prints t in UTC to the second, or "" for the zero time.
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }

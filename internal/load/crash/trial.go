@@ -14,6 +14,7 @@ import (
 	"github.com/grantd/grantd/internal/load/fleet"
 	"github.com/grantd/grantd/internal/sandbox"
 	"github.com/grantd/grantd/internal/store"
+	"github.com/grantd/grantd/internal/table"
 	"github.com/grantd/grantd/internal/vault"
 )
 
@@ -204,7 +205,7 @@ func (r *crashRig) judge(ctx context.Context, api *grantd.Client, id string, c s
 	}
 	switch {
 	case !settled:
-		corrupt("not settled after %s: status %s, journal entry %t, lease until %s", crashSettleLimit, c.Status, c.RefreshAttempt != "", formatTime(c.LeaseExpiresAt))
+		corrupt("not settled after %s: status %s, journal entry %t, lease until %s", crashSettleLimit, c.Status, c.RefreshAttempt != "", table.Time(c.LeaseExpiresAt))
 	case c.Status == store.StatusNeedsReauth && c.RefreshAttempt != "":
 		_, err := api.Token(ctx, id)
 		if got := answer(grantd.Token{}, err); got != "needs_reauth" {

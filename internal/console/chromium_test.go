@@ -100,8 +100,13 @@ func TestChromiumFilterConnections(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("f-tenant"), v.tenB),
 		chromedp.SetValue(chromedp.ID("f-status"), "active"),
 		chromedp.Click(chromedp.ID("apply")),
-		chromedp.WaitVisible(chromedp.CSS(`#connections tr[data-id="`+v.connB.ID+`"]`)),
 	); err != nil {
+		t.Fatalf("filter by tenant: %v", err)
+	}
+	// The unfiltered page already shows B's row: wait for the filtered
+	// page itself before reading it.
+	waitLoaded(t, ctx, "tenant="+v.tenB)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#connections tr[data-id="`+v.connB.ID+`"]`))); err != nil {
 		t.Fatalf("filter by tenant: %v", err)
 	}
 	table, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("connections")))
@@ -118,6 +123,20 @@ func TestChromiumFilterConnections(t *testing.T) {
 	if strings.Contains(table, v.connA.ID) || strings.Contains(table, extra.ID) {
 		t.Errorf("searching %q lists another account's connection:\n%s", v.connB.Email[:4], table)
 	}
+}
+
+// waitLoaded waits until the page's query holds want and it has loaded.
+func waitLoaded(t *testing.T, ctx context.Context, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.search + "|" + document.readyState`))
+		if err == nil && strings.Contains(state, want) && strings.HasSuffix(state, "|complete") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the page never loaded with %q in its query", want)
 }
 
 // TestChromiumForceRefreshAndReauthLink forces a refresh of tenant A's

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/grantd/grantd/internal/broker"
 	"github.com/grantd/grantd/internal/store"
 	"github.com/grantd/grantd/internal/vault"
@@ -70,8 +72,9 @@ type Console struct {
 	mux     *http.ServeMux
 	handler http.Handler
 
-	aggMu sync.Mutex
-	agg   map[string]aggregates // by scope; see aggregatesTTL
+	aggMu     sync.Mutex
+	agg       map[string]aggregates // by scope; see aggregatesTTL
+	aggFlight singleflight.Group    // one recount per scope at a time
 }
 
 // New builds the console; it parses the templates once.

@@ -111,10 +111,17 @@ func (c *Console) tenants(w http.ResponseWriter, r *http.Request, v viewer) erro
 	return nil
 }
 
-// aggregatesTTL is how long the overview reuses its two fleet-wide counts
+// aggregatesTTL is how long the overview's two fleet-wide counts
 // (connections by provider and status, refresh outcomes per hour), whose
-// cost grows with the fleet; the lists and the backlog are read live.
-const aggregatesTTL = 15 * time.Second
+// cost grows with the fleet, are fresh; the lists and the backlog are read
+// live. Past it, a request is still served the last counts at once while
+// one recount runs in the background (stale while revalidate), so no
+// page view waits for a count over the whole fleet unless the scope has
+// none younger than aggregatesMaxAge.
+const (
+	aggregatesTTL    = 15 * time.Second
+	aggregatesMaxAge = 5 * time.Minute
+)
 
 type aggregates struct {
 	at     time.Time
@@ -123,15 +130,37 @@ type aggregates struct {
 	hourly []store.EventCount
 }
 
-// aggregates returns scope's counts, read at most once per aggregatesTTL.
+// aggregates returns scope's counts: the cached ones while fresh; stale
+// ones (with one background recount) until aggregatesMaxAge; else a
+// recount the caller waits for.
 func (c *Console) aggregates(ctx context.Context, scope string, now time.Time) (aggregates, error) {
 	c.aggMu.Lock()
 	a, ok := c.agg[scope]
 	c.aggMu.Unlock()
-	if ok && now.Sub(a.at) < aggregatesTTL && now.Sub(a.at) >= 0 {
+	age := now.Sub(a.at)
+	switch {
+	case ok && age >= 0 && age < aggregatesTTL:
+		return a, nil
+	case ok && age >= 0 && age < aggregatesMaxAge:
+		go c.aggFlight.Do(scope, func() (any, error) {
+			_, err := c.recount(context.WithoutCancel(ctx), scope, c.now())
+			if err != nil {
+				c.log.WarnContext(ctx, "recount the console overview", "err", err)
+			}
+			return nil, err
+		})
 		return a, nil
 	}
-	a = aggregates{at: now, since: now.Truncate(time.Hour).Add(-23 * time.Hour)}
+	v, err, _ := c.aggFlight.Do(scope, func() (any, error) { return c.recount(ctx, scope, now) })
+	if err != nil {
+		return aggregates{}, err
+	}
+	return v.(aggregates), nil
+}
+
+// recount reads scope's two counts and caches them.
+func (c *Console) recount(ctx context.Context, scope string, now time.Time) (aggregates, error) {
+	a := aggregates{at: now, since: now.Truncate(time.Hour).Add(-23 * time.Hour)}
 	var err error
 	if a.counts, err = c.opts.Store.CountConnections(ctx, scope); err != nil {
 		return aggregates{}, err

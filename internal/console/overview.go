@@ -142,13 +142,16 @@ func (c *Console) aggregates(ctx context.Context, scope string, now time.Time) (
 	case ok && age >= 0 && age < aggregatesTTL:
 		return a, nil
 	case ok && age >= 0 && age < aggregatesMaxAge:
-		go c.aggFlight.Do(scope, func() (any, error) {
-			_, err := c.recount(context.WithoutCancel(ctx), scope, c.now())
+		go func() {
+			// The flight is shared with callers that wait for it, so it
+			// returns the counts as theirs does.
+			_, err, _ := c.aggFlight.Do(scope, func() (any, error) {
+				return c.recount(context.WithoutCancel(ctx), scope, c.now())
+			})
 			if err != nil {
 				c.log.WarnContext(ctx, "recount the console overview", "err", err)
 			}
-			return nil, err
-		})
+		}()
 		return a, nil
 	}
 	v, err, _ := c.aggFlight.Do(scope, func() (any, error) { return c.recount(ctx, scope, now) })

@@ -270,7 +270,8 @@ func TestChromiumNarrowScreen(t *testing.T) {
 
 func shoot(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	// Quality 100 asks Chromium for PNG; below it, the bytes are JPEG.
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}

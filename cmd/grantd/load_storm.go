@@ -67,7 +67,7 @@ func printStorm(e *env, rep *storm.Report) {
 		capText = fmt.Sprintf("cap %g/s (burst %d), max_refresh_rate %g/s", rep.Cap, rep.Burst, rep.MaxRefreshRate)
 	}
 	fmt.Fprintf(w, "refresh storm: %d connections, %d replicas × %d workers (%s) on %s, sandbox latency %d ms, %s\n",
-		rep.Connections, rep.Replicas, rep.Workers, rep.Scheduler, rep.Database, rep.LatencyMs, capText)
+		rep.Connections, rep.Replicas, rep.Workers, "claims", rep.Database, rep.LatencyMs, capText)
 	fmt.Fprintf(w, "  %-6s %9s %10s %10s %6s %9s %6s %8s %5s %s\n", "round", "drain s", "refresh/s", "baseline/s", "ratio", "requests", "reuse", "revoked", "429", "replicas: peak RSS MB / CPU s")
 	for i, rd := range rep.Rounds {
 		res := ""
@@ -111,7 +111,7 @@ func loadIdle(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e.stdout, rep)
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "idle fleet: %d connections on %s, none due, 1 replica (%s, %d workers)\n", rep.Connections, rep.Database, rep.Scheduler, rep.Workers)
+	fmt.Fprintf(w, "idle fleet: %d connections on %s, none due, 1 replica (claims, %d workers)\n", rep.Connections, rep.Database, rep.Workers)
 	fmt.Fprintf(w, "  start to healthy %.0f ms; CPU %.3f s per minute over %.0f s; RSS %.1f MB (peak %.1f MB); refresh requests %d\n",
 		rep.StartMs, rep.CPUSecondsPerMinute, rep.MeasuredSeconds, float64(rep.RSSKB)/1024, float64(rep.PeakRSSKB)/1024, rep.RefreshRequests)
 	fmt.Fprintf(w, "  plan of the due query:\n")

@@ -127,20 +127,11 @@ func crashSettings(leeway time.Duration) sandbox.Settings {
 // config is the YAML of one replica: listen on addr, with the given
 // refresh settings, against the sandbox and the shared database.
 func (r *crashRig) config(addr, refresh string) string {
-	return fmt.Sprintf(`listen: %s
-public_url: http://%s
-database: %q
-dev: true
-log_level: warn
-token_cache_ttl: 0s
-refresh: %s
-vault: {keys_env: GRANTD_VAULT_KEYS}
-admin_key_env: GRANTD_ADMIN_KEY
-providers:
-  - %s
-integrations:
-  - {id: pax8, provider: pax8, client_id: grantd-crash, client_secret_env: GRANTD_CRASH_CLIENT_SECRET, redirect_uri: %q}
-`, addr, addr, r.dsn, refresh, sandbox.ProviderYAML(sandbox.Pax8, r.ep, fmt.Sprintf("refresh_token: {reuse_interval: %s}", r.leeway)), r.redirect)
+	return fleet.Replica{
+		Addr: addr, DSN: r.dsn, Refresh: refresh,
+		Provider: sandbox.ProviderYAML(sandbox.Pax8, r.ep, fmt.Sprintf("refresh_token: {reuse_interval: %s}", r.leeway)),
+		ClientID: "grantd-crash", SecretEnv: "GRANTD_CRASH_CLIENT_SECRET", RedirectURI: r.redirect,
+	}.YAML()
 }
 
 // replica is one grantd serve process.

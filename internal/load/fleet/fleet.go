@@ -167,3 +167,36 @@ func Fetch(ctx context.Context, hc *http.Client, target string, hdr http.Header)
 	}
 	return b, nil
 }
+
+// Replica is the config of one `grantd serve` replica of a load harness:
+// dev mode on loopback, no token cache, keys and admin key from the
+// environment, the pax8 provider pointed at the sandbox, and one operator
+// integration.
+type Replica struct {
+	Addr string // listen address, and so the public URL
+	DSN  string
+	// Refresh is the refresh: section as a YAML flow mapping.
+	Refresh string
+	// Provider is the providers: entry (see sandbox.ProviderYAML).
+	Provider string
+	// ClientID, SecretEnv and RedirectURI are the integration's.
+	ClientID, SecretEnv, RedirectURI string
+}
+
+// YAML returns r's config file.
+func (r Replica) YAML() string {
+	return fmt.Sprintf(`listen: %s
+public_url: http://%s
+database: %q
+dev: true
+log_level: warn
+token_cache_ttl: 0s
+refresh: %s
+vault: {keys_env: GRANTD_VAULT_KEYS}
+admin_key_env: GRANTD_ADMIN_KEY
+providers:
+  - %s
+integrations:
+  - {id: pax8, provider: pax8, client_id: %s, client_secret_env: %s, redirect_uri: %q}
+`, r.Addr, r.Addr, r.DSN, r.Refresh, r.Provider, r.ClientID, r.SecretEnv, r.RedirectURI)
+}

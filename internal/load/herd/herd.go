@@ -162,20 +162,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}()
 	for i, addr := range addrs {
-		cfg := fmt.Sprintf(`listen: %s
-public_url: http://%s
-database: %q
-dev: true
-log_level: warn
-token_cache_ttl: 0s
-refresh: {interval: 1h}
-vault: {keys_env: GRANTD_VAULT_KEYS}
-admin_key_env: GRANTD_ADMIN_KEY
-providers:
-  - %s
-integrations:
-  - {id: pax8, provider: pax8, client_id: grantd-load, client_secret_env: GRANTD_LOAD_CLIENT_SECRET, redirect_uri: %q}
-`, addr, addr, dsn, sandbox.ProviderYAML(sandbox.Pax8, ep), redirect)
+		cfg := fleet.Replica{
+			Addr: addr, DSN: dsn, Refresh: "{interval: 1h}", Provider: sandbox.ProviderYAML(sandbox.Pax8, ep),
+			ClientID: "grantd-load", SecretEnv: "GRANTD_LOAD_CLIENT_SECRET", RedirectURI: redirect,
+		}.YAML()
 		path := filepath.Join(dir, fmt.Sprintf("replica%d.yaml", i))
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			return nil, err

@@ -27,7 +27,6 @@ type IdleOptions struct {
 // IdleReport is what one replica costs while nothing is due.
 type IdleReport struct {
 	Database    string `json:"database"`
-	Scheduler   string `json:"scheduler"`
 	Connections int    `json:"connections"`
 	Workers     int    `json:"workers"`
 	// StartMs is from process start to the first healthy /healthz.
@@ -68,7 +67,7 @@ func Idle(ctx context.Context, o IdleOptions) (*IdleReport, error) {
 		return nil, err
 	}
 	defer r.close()
-	rep := &IdleReport{Database: r.label, Connections: o.Connections, Workers: o.Workers, Scheduler: map[bool]string{true: "claims", false: "sweep"}[r.scheduler]}
+	rep := &IdleReport{Database: r.label, Connections: o.Connections, Workers: o.Workers}
 	if _, err := r.seed(ctx, o.Connections, o.Tenants, func(done int) {
 		fmt.Fprintf(o.Progress, "idle: seeded %d/%d connections\n", done, o.Connections)
 	}); err != nil {

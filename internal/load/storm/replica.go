@@ -51,7 +51,7 @@ func (r *rig) startReplica(ctx context.Context, name string) (*replica, error) {
 		return nil, err
 	}
 	path := filepath.Join(r.dir, name+".yaml")
-	if err := os.WriteFile(path, []byte(r.config(addr, r.scheduler)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(r.config(addr)), 0o600); err != nil {
 		return nil, err
 	}
 	logPath := filepath.Join(r.dir, name+".log")

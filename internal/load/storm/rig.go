@@ -38,11 +38,7 @@ type rig struct {
 	st     *sqlstore.DB
 	hc     *http.Client
 	redir  string
-	// scheduler reports whether the replicas' config takes the claim
-	// scheduler's keys (refresh.workers, providers[].refresh); without
-	// them the replicas run the one-at-a-time sweep.
-	scheduler bool
-	cancel    context.CancelFunc
+	cancel context.CancelFunc
 }
 
 // newRig builds a world for o and opens its store.
@@ -96,10 +92,8 @@ func newRig(ctx context.Context, o Options) (_ *rig, err error) {
 	if r.st, err = sqlstore.Open(ctx, r.dsn, slog.New(slog.DiscardHandler)); err != nil {
 		return nil, err
 	}
-	// Probe which config the replicas accept.
-	if _, perr := config.Parse([]byte(r.config("127.0.0.1:1", true))); perr == nil {
-		r.scheduler = true
-	} else if _, err := config.Parse([]byte(r.config("127.0.0.1:1", false))); err != nil {
+	// A config the replicas refuse fails here, not in every replica.
+	if _, err := config.Parse([]byte(r.config("127.0.0.1:1"))); err != nil {
 		return nil, fmt.Errorf("replica config: %w", err)
 	}
 	return r, nil
@@ -120,32 +114,19 @@ func (r *rig) close() {
 	}
 }
 
-// config is one replica's YAML. With scheduler, it sets the claim
-// scheduler's workers and the provider's token-endpoint rate.
-func (r *rig) config(addr string, scheduler bool) string {
+// config is one replica's YAML: the claim scheduler's workers and the
+// provider's token-endpoint rate.
+func (r *rig) config(addr string) string {
 	o := r.opts
-	refresh := "{interval: 1s}"
 	var extra []string
-	if scheduler {
-		refresh = fmt.Sprintf("{interval: 1s, workers: %d}", o.Workers)
-		if rate, burst := o.providerRate(); rate > 0 {
-			extra = append(extra, fmt.Sprintf("refresh: {max_refresh_rate: %g, max_refresh_burst: %d}", rate, burst))
-		}
+	if rate, burst := o.providerRate(); rate > 0 {
+		extra = append(extra, fmt.Sprintf("refresh: {max_refresh_rate: %g, max_refresh_burst: %d}", rate, burst))
 	}
-	return fmt.Sprintf(`listen: %s
-public_url: http://%s
-database: %q
-dev: true
-log_level: warn
-token_cache_ttl: 0s
-refresh: %s
-vault: {keys_env: GRANTD_VAULT_KEYS}
-admin_key_env: GRANTD_ADMIN_KEY
-providers:
-  - %s
-integrations:
-  - {id: pax8, provider: pax8, client_id: %s, client_secret_env: GRANTD_STORM_CLIENT_SECRET, redirect_uri: %q}
-`, addr, addr, r.dsn, refresh, sandbox.ProviderYAML(sandbox.Pax8, r.ep, extra...), clientID, r.redir)
+	return fleet.Replica{
+		Addr: addr, DSN: r.dsn, Refresh: fmt.Sprintf("{interval: 1s, workers: %d}", o.Workers),
+		Provider: sandbox.ProviderYAML(sandbox.Pax8, r.ep, extra...),
+		ClientID: clientID, SecretEnv: "GRANTD_STORM_CLIENT_SECRET", RedirectURI: r.redir,
+	}.YAML()
 }
 
 // waitHealthy polls base's /healthz until it answers 200, for at most

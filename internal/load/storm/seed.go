@@ -133,24 +133,19 @@ func (r *rig) connection(g sandbox.MintedGrant, tenantID string, now time.Time) 
 		CreatedAt:            connected,
 		UpdatedAt:            connected,
 	}
-	setNextRefresh(&c, now.Add(23*time.Hour))
+	c.NextRefreshAt = now.Add(23 * time.Hour)
 	return c, nil
 }
 
-// makeDue expires every connection's access token at once (and, with the
-// claim scheduler, makes it due now), straight in SQL, so that all
+// makeDue expires every connection's access token and makes it due now,
+// at once, straight in SQL, so that all
 // replicas see the whole fleet due at the same instant. It returns when
 // the change is committed.
 func (r *rig) makeDue(ctx context.Context) (time.Time, error) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	expired := now.Add(-time.Minute)
-	set := "access_expires_at = $1"
-	args := []any{r.timeArg(expired)}
-	if r.hasColumn(ctx, "next_refresh_at") {
-		set += ", next_refresh_at = $2"
-		args = append(args, r.timeArg(now))
-	}
-	res, err := r.st.SQL().ExecContext(ctx, "UPDATE connections SET "+set+" WHERE status = 'active'", args...)
+	res, err := r.st.SQL().ExecContext(ctx, "UPDATE connections SET access_expires_at = $1, next_refresh_at = $2 WHERE status = 'active'",
+		r.timeArg(expired), r.timeArg(now))
 	if err != nil {
 		return now, fmt.Errorf("make connections due: %w", err)
 	}
@@ -179,15 +174,6 @@ func (r *rig) timeArg(t time.Time) any {
 		return t.UnixMicro()
 	}
 	return t
-}
-
-func (r *rig) hasColumn(ctx context.Context, col string) bool {
-	rows, err := r.st.SQL().QueryContext(ctx, "SELECT "+col+" FROM connections LIMIT 0")
-	if err != nil {
-		return false
-	}
-	rows.Close()
-	return true
 }
 
 var errTimeout = errors.New("not drained in time")

@@ -130,7 +130,6 @@ func (o Options) providerRate() (float64, int) {
 // Report is the outcome of a storm, round by round, with medians.
 type Report struct {
 	Database    string  `json:"database"`
-	Scheduler   string  `json:"scheduler"` // "claims" or "sweep"
 	Connections int     `json:"connections"`
 	Replicas    int     `json:"replicas"`
 	Workers     int     `json:"workers"`
@@ -204,7 +203,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return rep, fmt.Errorf("round %d: %w", i+1, err)
 		}
 		rep.Database = r.label
-		rep.Scheduler = map[bool]string{true: "claims", false: "sweep"}[r.scheduler]
 		rep.Rounds = append(rep.Rounds, rd)
 		if len(rd.Failures) > 0 {
 			rep.Passed = false
@@ -239,7 +237,7 @@ func runRound(ctx context.Context, o Options) (Round, *rig, error) {
 	}
 	rd.SeedSeconds = time.Since(start).Seconds()
 	fmt.Fprintf(o.Progress, "storm: seeded %d connections over %d tenants in %.1f s on %s; starting %d replicas (%s)\n",
-		o.Connections, o.Tenants, rd.SeedSeconds, r.label, o.Replicas, map[bool]string{true: "claim scheduler", false: "sweep"}[r.scheduler])
+		o.Connections, o.Tenants, rd.SeedSeconds, r.label, o.Replicas, "claim scheduler")
 
 	var reps []*replica
 	defer func() {

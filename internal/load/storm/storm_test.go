@@ -43,7 +43,7 @@ func TestStormCI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, progress.String())
 	}
-	t.Logf("%s scheduler, %s", rep.Scheduler, progress.String())
+	t.Log(progress.String())
 	if len(rep.Rounds) != 1 {
 		t.Fatalf("%d rounds, want 1", len(rep.Rounds))
 	}

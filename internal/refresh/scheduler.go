@@ -173,19 +173,8 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time, free int, busy, fr
 	if free <= 0 {
 		return 0
 	}
-	rows, err := s.Store.ClaimDue(ctx, s.Broker.Owner(), now, now.Add(s.LeaseTTL), free)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.metrics.claimErrors.Inc()
-			s.Logger.ErrorContext(ctx, "claim connections due for refresh", "err", err)
-		}
-		return 0
-	}
+	rows := s.claimDue(ctx, now, free)
 	for _, c := range rows {
-		s.metrics.claimed.Inc()
-		if !c.NextRefreshAt.IsZero() {
-			s.metrics.lag.Observe(max(0, now.Sub(c.NextRefreshAt)).Seconds())
-		}
 		busy <- struct{}{}
 		s.metrics.busy.Inc()
 		wg.Add(1)
@@ -199,13 +188,40 @@ func (s *Scheduler) claim(ctx context.Context, now time.Time, free int, busy, fr
 				default:
 				}
 			}()
-			if err := s.Broker.RefreshClaimed(ctx, c); err != nil {
-				s.metrics.failed.Inc()
-				s.Logger.WarnContext(ctx, "background refresh", "connection_id", c.ID, "provider", c.Provider, "code", broker.CodeOf(err), "err", err)
-			}
+			s.refresh(ctx, c)
 		}()
 	}
 	return len(rows)
+}
+
+// claimDue leases up to limit rows due at now to this process, counting
+// them and how late they are; a failed claim is logged and claims none.
+func (s *Scheduler) claimDue(ctx context.Context, now time.Time, limit int) []store.Connection {
+	rows, err := s.Store.ClaimDue(ctx, s.Broker.Owner(), now, now.Add(s.LeaseTTL), limit)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.metrics.claimErrors.Inc()
+			s.Logger.ErrorContext(ctx, "claim connections due for refresh", "err", err)
+		}
+		return nil
+	}
+	for _, c := range rows {
+		s.metrics.claimed.Inc()
+		if !c.NextRefreshAt.IsZero() {
+			s.metrics.lag.Observe(max(0, now.Sub(c.NextRefreshAt)).Seconds())
+		}
+	}
+	return rows
+}
+
+// refresh refreshes claimed row c and reports whether it succeeded.
+func (s *Scheduler) refresh(ctx context.Context, c store.Connection) bool {
+	if err := s.Broker.RefreshClaimed(ctx, c); err != nil {
+		s.metrics.failed.Inc()
+		s.Logger.WarnContext(ctx, "background refresh", "connection_id", c.ID, "provider", c.Provider, "code", broker.CodeOf(err), "err", err)
+		return false
+	}
+	return true
 }
 
 // sleep returns how long to sleep at now: until the earliest scheduled
@@ -245,37 +261,26 @@ func (s *Scheduler) housekeeping(ctx context.Context) {
 }
 
 // Sweep does the scheduler's work once and synchronously, at the clock's
-// now: it purges expired connect sessions, claims and refreshes every
-// connection due (Workers at a time) until none is left, sends the reauth
-// notices due, and returns how many refreshes succeeded. Tests and
+// now: it claims and refreshes every connection due (Workers at a time)
+// until none is left, then purges expired connect sessions and sends the
+// reauth notices due, and returns how many refreshes succeeded. Tests and
 // one-shot tools use it; a service uses Run.
 func (s *Scheduler) Sweep(ctx context.Context) int {
 	s.init()
-	if n, err := s.Broker.Purge(ctx); err != nil {
-		s.Logger.WarnContext(ctx, "purge expired sessions", "err", err)
-	} else if n > 0 {
-		s.Logger.DebugContext(ctx, "purged expired sessions", "count", n)
-	}
 	now := s.Clock.Now()
 	seen := map[string]bool{}
 	var ok atomic.Int64
 	for ctx.Err() == nil {
-		rows, err := s.Store.ClaimDue(ctx, s.Broker.Owner(), now, now.Add(s.LeaseTTL), s.Workers)
-		if err != nil {
-			s.Logger.ErrorContext(ctx, "claim connections due for refresh", "err", err)
-			break
-		}
+		rows := s.claimDue(ctx, now, s.Workers)
 		again := false
 		var wg sync.WaitGroup
 		for _, c := range rows {
 			again = again || seen[c.ID]
 			seen[c.ID] = true
 			wg.Go(func() {
-				if err := s.Broker.RefreshClaimed(ctx, c); err != nil {
-					s.Logger.WarnContext(ctx, "background refresh", "connection_id", c.ID, "code", broker.CodeOf(err), "err", err)
-					return
+				if s.refresh(ctx, c) {
+					ok.Add(1)
 				}
-				ok.Add(1)
 			})
 		}
 		wg.Wait()
@@ -286,12 +291,6 @@ func (s *Scheduler) Sweep(ctx context.Context) int {
 			break
 		}
 	}
-	if len(s.ReauthNotices) > 0 && ctx.Err() == nil {
-		if n, err := s.Broker.NoticeReauth(ctx, s.ReauthNotices, s.NoticeBatch); err != nil {
-			s.Logger.ErrorContext(ctx, "send reauth notices", "err", err)
-		} else if n > 0 {
-			s.Logger.InfoContext(ctx, "sent reauth notices", "count", n)
-		}
-	}
+	s.housekeeping(ctx)
 	return int(ok.Load())
 }

@@ -142,15 +142,6 @@ func (g *gate) record(now time.Time, transient bool) bool {
 	return false
 }
 
-// wait blocks until the rate limit lets one request go, or returns ctx's
-// error at once when ctx would end first.
-func (g *gate) wait(ctx context.Context) error {
-	if g.limiter == nil {
-		return nil
-	}
-	return g.limiter.Wait(ctx)
-}
-
 // notSentError says a request was held back by its provider's gate and
 // not sent at all.
 type notSentError struct {
@@ -173,7 +164,8 @@ func (b *Broker) admit(ctx context.Context, p provider.Provider, g *gate) error 
 	}
 	if g.limiter != nil {
 		start := time.Now()
-		if err := g.wait(ctx); err != nil {
+		// Wait returns at once when ctx would end before the turn.
+		if err := g.limiter.Wait(ctx); err != nil {
 			if probe {
 				g.unprobe()
 			}

@@ -31,6 +31,15 @@ func (b *Broker) margin(p provider.Provider, c store.Connection) time.Duration {
 	return m
 }
 
+// connMargin is margin with c's own provider, or ExpiryMargin when it is
+// no longer configured.
+func (b *Broker) connMargin(c store.Connection) time.Duration {
+	if p, ok := b.reg.Get(c.Provider); ok {
+		return b.margin(p, c)
+	}
+	return b.opts.ExpiryMargin
+}
+
 // idleMargin is how long before the refresh token's inactivity deadline an
 // idle grant is refreshed to keep it alive: the broker's IdleMargin,
 // capped at half the provider's idle lifetime.

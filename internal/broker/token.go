@@ -209,11 +209,7 @@ func (b *Broker) fresh(c store.Connection, now time.Time) bool {
 	if c.AccessExpiresAt.IsZero() {
 		return true
 	}
-	p, ok := b.reg.Get(c.Provider)
-	if !ok {
-		return now.Add(b.opts.ExpiryMargin).Before(c.AccessExpiresAt)
-	}
-	return now.Add(b.margin(p, c)).Before(c.AccessExpiresAt)
+	return now.Add(b.connMargin(c)).Before(c.AccessExpiresAt)
 }
 
 // stillValid reports whether c's access token has not yet expired, margin
@@ -250,11 +246,7 @@ func (b *Broker) tokenFrom(c store.Connection, now time.Time) (Token, error) {
 	}
 	var refreshAt time.Time
 	if !c.AccessExpiresAt.IsZero() {
-		margin := b.opts.ExpiryMargin
-		if p, ok := b.reg.Get(c.Provider); ok {
-			margin = b.margin(p, c)
-		}
-		refreshAt = c.AccessExpiresAt.Add(-margin)
+		refreshAt = c.AccessExpiresAt.Add(-b.connMargin(c))
 	}
 	b.cache.put(t, now, refreshAt)
 	return t, nil
